@@ -1,0 +1,1 @@
+/* bytebase.h — placeholder, being written. */

@@ -1,0 +1,66 @@
+/*
+ * catchup.h — the one engine (design §3): catch a watched branch up to a tip, turning each first-parent commit that
+ * adds or modifies migration files into a rollout issue, deduplicated by the ledger, cursor moved in the same
+ * BEGIN IMMEDIATE transaction. Used by the post-receive hook and the poller; catchup_replay serves backfill.
+ */
+#ifndef BBGITOPS_CATCHUP_H
+#define BBGITOPS_CATCHUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <git2.h>
+
+#include "config.h"
+#include "error.h"
+#include "state.h"
+
+enum catchup_origin { CATCHUP_HOOK, CATCHUP_POLL };
+
+struct catchup_request {
+	const struct repo_config *repo;
+	const char *branch;          /* short name: "main", "release/1.0" */
+	const git_oid *tip;          /* new tip (already peeled to a commit); NULL: the branch was deleted */
+	const git_oid *old;          /* hook: git's old id; NULL when unknown */
+	bool created;                /* hook: git's old id was all zeros (branch created by this push) */
+	const char *ref_name;        /* full ref name of the branch ("refs/heads/main"), to exclude on creation */
+	enum catchup_origin origin;
+	const char *status;          /* status of new issues: "local" (no Bytebase) or "pending" */
+};
+
+struct catchup_result {
+	size_t commits;              /* first-parent commits examined */
+	size_t migrations;           /* migration files queued */
+	size_t issues;               /* rollout issues queued */
+	bool rebaselined;            /* the cursor's commit was missing: cursor reset to the tip, warning recorded */
+	bool baseline_only;          /* first poll with start = "tip": cursor set, nothing reported */
+	bool deleted;                /* branch deleted: cursor dropped */
+	bool cursor_set;             /* cursor holds `cursor` after the call */
+	git_oid cursor;
+};
+
+/* Catches (repo, branch) up to req->tip inside one BEGIN IMMEDIATE transaction. */
+int catchup_branch(struct state *st, git_repository *repo, const struct catchup_request *req,
+	struct catchup_result *res, struct error *err);
+
+struct replay_request {
+	const struct repo_config *repo;
+	const char *branch;
+	const git_oid *from;         /* exclusive; NULL: from the root */
+	const git_oid *to;           /* inclusive tip */
+	bool dry_run;                /* write nothing */
+	const char *status;          /* status of new issues */
+	void (*progress)(size_t commits_done, void *arg);   /* optional, called now and then while scanning */
+	void *progress_arg;
+};
+
+/*
+ * Replays the first-parent commits in (from, to]: issues for migrations the ledger has not seen. Never moves a
+ * cursor. Calls on_issue (may be NULL) for each issue queued — or that would be, in a dry run (id 0, status NULL)
+ * — oldest first. A non-zero return from on_issue stops the replay with that value.
+ */
+int catchup_replay(struct state *st, git_repository *repo, const struct replay_request *req,
+	int (*on_issue)(const struct state_issue *issue, void *arg), void *arg, struct catchup_result *res,
+	struct error *err);
+
+#endif

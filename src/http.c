@@ -1,0 +1,3 @@
+/* http.c — placeholder, being written. */
+#include "http.h"
+typedef int http_placeholder;

@@ -1,0 +1,18 @@
+/*
+ * issue_json.h — the JSON shape of an issue (design §5), shared by `issues --json` and `backfill --json`.
+ */
+#ifndef BBGITOPS_ISSUE_JSON_H
+#define BBGITOPS_ISSUE_JSON_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "state.h"
+
+/* A new JSON object for the issue; id <= 0 and status NULL are printed as null. */
+json_t *issue_json(const struct state_issue *issue);
+
+/* Writes a JSON array of the issues to fp, followed by a newline. Returns 0, or -1 on a write error. */
+int issue_json_print_array(FILE *fp, const struct state_issue *issues, size_t n);
+
+#endif

@@ -1,0 +1,44 @@
+# The bbgitops binary. Module sources are also linked directly into unit tests (tests/local.mk).
+bin_PROGRAMS += bbgitops
+
+# Pure and library-facing modules, shared by the binary and the unit tests.
+bbgitops_core_sources = \
+	%D%/error.c %D%/error.h \
+	%D%/log.c %D%/log.h \
+	%D%/util.c %D%/util.h \
+	%D%/config.c %D%/config.h \
+	%D%/migration.c %D%/migration.h \
+	%D%/state.c %D%/state.h \
+	%D%/repo.c %D%/repo.h \
+	%D%/catchup.c %D%/catchup.h \
+	%D%/issue_json.c %D%/issue_json.h
+
+# Delivery to Bytebase (http, API dialects, outbox, detached start).
+bbgitops_delivery_sources = \
+	%D%/http.c %D%/http.h \
+	%D%/bytebase.c %D%/bytebase.h \
+	%D%/outbox.c %D%/outbox.h \
+	%D%/deliver.c %D%/deliver.h \
+	%D%/spawn.c %D%/spawn.h \
+	%D%/cmd_deliver.c
+
+# Remote mirrors, poller and backfill.
+bbgitops_poll_sources = \
+	%D%/remote.c %D%/remote.h \
+	%D%/poll.c \
+	%D%/backfill.c
+
+bbgitops_SOURCES = \
+	%D%/main.c %D%/commands.h \
+	%D%/hook.c \
+	%D%/cmd_issues.c \
+	%D%/cmd_status.c \
+	%D%/cmd_check_config.c \
+	%D%/cmd_install_hook.c \
+	$(bbgitops_core_sources) \
+	$(bbgitops_delivery_sources) \
+	$(bbgitops_poll_sources)
+
+bbgitops_LDADD = $(LIBGIT2_LIBS) $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
+bbgitops_CFLAGS = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) \
+	$(JANSSON_CFLAGS)

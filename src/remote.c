@@ -1,0 +1,3 @@
+/* remote.c — placeholder, being written. */
+#include "remote.h"
+typedef int remote_placeholder;

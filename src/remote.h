@@ -1,0 +1,1 @@
+/* remote.h — placeholder, being written. */

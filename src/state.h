@@ -1,0 +1,127 @@
+/*
+ * state.h — the SQLite state database shared by hook, poller, backfill and deliverer: cursors, the ledger of queued
+ * migration files, the issue outbox and the event log. WAL, a busy timeout on every connection, BEGIN IMMEDIATE for
+ * read-then-write, schema versioned with PRAGMA user_version. All SQL uses bound parameters.
+ * A connection never crosses fork(): open it in the process that uses it.
+ */
+#ifndef BBGITOPS_STATE_H
+#define BBGITOPS_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "error.h"
+
+struct state;
+
+/* Creates STATE_DIR (mode 2770) when missing, opens STATE_DIR/state.db and brings its schema up to date. */
+int state_open(const char *state_dir, struct state **out, struct error *err);
+void state_close(struct state *st);                 /* NULL is fine */
+sqlite3 *state_db(struct state *st);                 /* for modules that own their own queries (outbox) */
+const char *state_dir(const struct state *st);
+
+/* Fills err with what and SQLite's message; SQLITE_BUSY/LOCKED are transient. Returns -1. */
+int state_error(struct state *st, struct error *err, const char *what);
+
+int state_begin_immediate(struct state *st, struct error *err);
+int state_commit(struct state *st, struct error *err);
+void state_rollback(struct state *st);              /* harmless outside a transaction */
+
+/* Cursor of (repository, branch): *found false when none. out_hex gets 40 hex digits. */
+int state_cursor_get(struct state *st, const char *repository, const char *branch, char out_hex[41], bool *found,
+	struct error *err);
+int state_cursor_set(struct state *st, const char *repository, const char *branch, const char *commit_hex,
+	struct error *err);
+int state_cursor_delete(struct state *st, const char *repository, const char *branch, struct error *err);
+
+/* Is (repository, branch, path, blob) in the ledger? */
+int state_ledger_contains(struct state *st, const char *repository, const char *branch, const char *path,
+	const char *blob_hex, bool *found, struct error *err);
+
+struct state_new_issue {
+	const char *repository;
+	const char *branch;
+	const char *commit;
+	const char *key;      /* "" with group_by commit, the path with group_by file */
+	const char *title;
+	const char *body;
+	const char *status;   /* "local" or "pending" */
+};
+/* Inserts the issue unless (repository, branch, commit, key) exists: *id is the new id, or 0 when it existed. */
+int state_issue_insert(struct state *st, const struct state_new_issue *issue, long long *id, struct error *err);
+
+struct state_new_migration {
+	const char *repository;
+	const char *branch;
+	const char *path;
+	const char *blob;
+	const char *version;
+	const char *type;
+	const char *description;
+	const char *commit;
+	long long issue_id;
+	const void *content;
+	size_t content_len;
+};
+/* Records a queued migration file in the ledger; *inserted false when the same (repo, branch, path, blob) existed. */
+int state_migration_insert(struct state *st, const struct state_new_migration *m, bool *inserted, struct error *err);
+
+/* Appends to the event log shown by `status`; level is "info", "warning" or "error". Best effort: never fails. */
+void state_event(struct state *st, const char *level, const char *repository, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Issues as listed by `issues`. */
+struct state_issue_file {
+	char *path;
+	char *version;
+	char *type;
+	char *blob;
+	char *description;
+	void *content;        /* loaded only when asked (state_issue_load_content) */
+	size_t content_len;
+};
+
+struct state_issue {
+	long long id;         /* <= 0 in a dry run: printed as null */
+	char *repository;
+	char *branch;
+	char *commit;
+	char *key;
+	char *title;
+	char *body;
+	char *status;         /* NULL in a dry run */
+	long attempts;
+	long long next_attempt_at;
+	char *last_error;
+	char *release_name;
+	char *sheet_names;    /* JSON array text, or NULL */
+	char *plan_name;
+	char *bytebase_issue;
+	char *rollout_name;
+	bool rollout_pending;
+	long long created_at;
+	struct state_issue_file *files;
+	size_t n_files;
+};
+
+struct state_issue_filter {
+	const char *repository;   /* NULL: all */
+	const char *branch;       /* NULL: all */
+	const char *status;       /* NULL: all */
+	long long id;             /* 0: all */
+};
+
+/* Issues matching filter, oldest first (by id), with their files in version order. */
+int state_issues_list(struct state *st, const struct state_issue_filter *filter, struct state_issue **out,
+	size_t *n, struct error *err);
+/* Loads content of every file of the issue. */
+int state_issue_load_content(struct state *st, struct state_issue *issue, struct error *err);
+void state_issue_clear(struct state_issue *issue);
+void state_issues_free(struct state_issue *issues, size_t n);
+
+/* Sorts files by version, then path (design §2.6). */
+void state_issue_sort_files(struct state_issue *issue);
+
+#endif

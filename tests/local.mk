@@ -1,0 +1,42 @@
+# Tests: C unit tests (TAP on stdout) and shell integration tests (tests/tNNNN-*.sh, TAP via tests/test-lib.sh),
+# all run by automake's TAP driver. AM_TESTS_ENVIRONMENT hands the scripts the binary under test.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+AM_TESTS_ENVIRONMENT = \
+	BBGITOPS='$(abs_top_builddir)/bbgitops'; export BBGITOPS; \
+	TEST_SRCDIR='$(abs_top_srcdir)/tests'; export TEST_SRCDIR; \
+	TEST_BUILDDIR='$(abs_top_builddir)/tests'; export TEST_BUILDDIR;
+
+unit_cflags = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) \
+	$(JANSSON_CFLAGS) -I$(top_srcdir)/src
+unit_ldadd = $(LIBGIT2_LIBS) $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
+
+EXTRA_DIST += %D%/unit/tap.h %D%/test-lib.sh
+
+# --- unit tests (pure logic) ---
+check_PROGRAMS += %D%/unit/test-migration
+%C%_unit_test_migration_SOURCES = %D%/unit/test-migration.c src/migration.c src/util.c
+%C%_unit_test_migration_CFLAGS = $(unit_cflags)
+
+check_PROGRAMS += %D%/unit/test-config
+%C%_unit_test_config_SOURCES = %D%/unit/test-config.c src/config.c src/migration.c src/util.c src/error.c src/log.c
+%C%_unit_test_config_CFLAGS = $(unit_cflags)
+%C%_unit_test_config_LDADD = $(unit_ldadd)
+
+TESTS += $(check_PROGRAMS)
+
+# --- integration tests: engine and post-receive hook (issue: engine) ---
+ENGINE_TESTS =
+TESTS += $(ENGINE_TESTS)
+EXTRA_DIST += $(ENGINE_TESTS)
+
+# --- integration tests: delivery to Bytebase (issue: delivery, v2 and v3) ---
+DELIVERY_TESTS =
+TESTS += $(DELIVERY_TESTS)
+EXTRA_DIST += $(DELIVERY_TESTS)
+
+# --- integration tests: poller and backfill (issue: poller) ---
+POLL_TESTS =
+TESTS += $(POLL_TESTS)
+EXTRA_DIST += $(POLL_TESTS)
