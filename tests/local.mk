@@ -28,6 +28,15 @@ TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
 ENGINE_TESTS =
+ENGINE_TESTS += %D%/t0010-post-receive-basic.sh
+ENGINE_TESTS += %D%/t0020-naming-rules.sh
+ENGINE_TESTS += %D%/t0030-history-shapes.sh
+ENGINE_TESTS += %D%/t0040-branches.sh
+ENGINE_TESTS += %D%/t0050-rewrites-and-replays.sh
+ENGINE_TESTS += %D%/t0060-concurrency.sh
+ENGINE_TESTS += %D%/t0070-catch-up-from-cursor.sh
+ENGINE_TESTS += %D%/t0080-hook-never-breaks-push.sh
+ENGINE_TESTS += %D%/t0090-check-config.sh
 TESTS += $(ENGINE_TESTS)
 EXTRA_DIST += $(ENGINE_TESTS)
 
