@@ -1,11 +1,319 @@
-/* backfill.c — placeholder, being written. */
+/*
+ * backfill.c — `bbgitops backfill REPO [--branch B] [--from REV] [--to REV] [--dry-run] [--json]`: replays a range
+ * of a branch's first-parent history through the engine (catchup_replay) and queues what the ledger never saw.
+ * Never moves a cursor. A remote repository is replayed from its mirror, refreshed first when the network allows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catchup.h"
 #include "commands.h"
+#include "config.h"
+#include "issue_json.h"
 #include "log.h"
+#include "remote.h"
+#include "repo.h"
+#include "state.h"
+#include "util.h"
+
+struct backfill_options {
+	const char *repo;
+	const char *branch;
+	const char *from;
+	const char *to;
+	bool dry_run;
+	bool json;
+};
+
+/* The issues collected for --json (copies: the engine's views live only for the callback). */
+struct backfill_issues {
+	struct state_issue *items;
+	size_t len;
+	size_t cap;
+};
+
+/* Progress on a terminal: only once a run has lasted a second, at most twice a second. */
+struct backfill_progress {
+	double started;
+	double last;
+	bool shown;
+};
+
+static void
+backfill_usage(void)
+{
+	fputs("usage: bbgitops backfill REPO [--branch B] [--from REV] [--to REV] [--dry-run] [--json]\n", stderr);
+}
+
+static void
+backfill_progress_cb(size_t commits_done, void *arg)
+{
+	struct backfill_progress *p = arg;
+	double now = time_monotonic();
+
+	if (now - p->started < 1.0 || now - p->last < 0.5)
+		return;
+	p->last = now;
+	p->shown = true;
+	fprintf(stderr, "\rbbgitops: backfill: %zu commits scanned", commits_done);
+	fflush(stderr);
+}
+
+static int
+backfill_collect(const struct state_issue *issue, void *arg)
+{
+	struct backfill_issues *list = arg;
+	struct state_issue *c;
+
+	if (list->len == list->cap) {
+		list->cap = list->cap ? list->cap * 2 : 16;
+		list->items = xrealloc(list->items, list->cap * sizeof(*list->items));
+	}
+	c = &list->items[list->len++];
+	memset(c, 0, sizeof(*c));
+	c->id = issue->id;
+	c->repository = xstrdup(issue->repository);
+	c->branch = xstrdup(issue->branch);
+	c->commit = xstrdup(issue->commit);
+	c->key = xstrdup(issue->key);
+	c->title = xstrdup(issue->title);
+	c->body = xstrdup(issue->body);
+	c->status = xstrdup(issue->status);
+	c->attempts = issue->attempts;
+	c->next_attempt_at = issue->next_attempt_at;
+	c->last_error = xstrdup(issue->last_error);
+	c->release_name = xstrdup(issue->release_name);
+	c->sheet_names = xstrdup(issue->sheet_names);
+	c->plan_name = xstrdup(issue->plan_name);
+	c->bytebase_issue = xstrdup(issue->bytebase_issue);
+	c->rollout_name = xstrdup(issue->rollout_name);
+	c->rollout_pending = issue->rollout_pending;
+	c->created_at = issue->created_at;
+	c->files = xcalloc(issue->n_files ? issue->n_files : 1, sizeof(*c->files));
+	c->n_files = issue->n_files;
+	for (size_t i = 0; i < issue->n_files; i++) {
+		c->files[i].path = xstrdup(issue->files[i].path);
+		c->files[i].version = xstrdup(issue->files[i].version);
+		c->files[i].type = xstrdup(issue->files[i].type);
+		c->files[i].blob = xstrdup(issue->files[i].blob);
+		c->files[i].description = xstrdup(issue->files[i].description);
+	}
+	return 0;
+}
+
+/* REV → commit id, with libgit2's own revision syntax (tags and annotated tags peeled). */
+static int
+backfill_resolve(git_repository *repo, const char *what, const char *rev, git_oid *out, struct error *err)
+{
+	git_object *obj = NULL, *commit = NULL;
+	int rv = -1;
+
+	if (git_revparse_single(&obj, repo, rev) < 0) {
+		repo_error(err, "%s %s: not a revision", what, rev);
+		goto out;
+	}
+	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		repo_error(err, "%s %s: not a commit", what, rev);
+		goto out;
+	}
+	git_oid_cpy(out, git_object_id(commit));
+	rv = 0;
+out:
+	git_object_free(commit);
+	git_object_free(obj);
+	return rv;
+}
+
+static bool
+backfill_is_glob(const char *pattern)
+{
+	return strpbrk(pattern, "*?[") != NULL;
+}
+
+static int
+backfill_parse(int argc, char **argv, struct backfill_options *o)
+{
+	int i = 0;
+
+	if (argc > 0 && strcmp(argv[0], "backfill") == 0)
+		i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		const char **value = NULL;
+
+		if (strcmp(a, "--dry-run") == 0) {
+			o->dry_run = true;
+			continue;
+		}
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+			continue;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			backfill_usage();
+			return 1;
+		}
+		if (strcmp(a, "--branch") == 0)
+			value = &o->branch;
+		else if (strcmp(a, "--from") == 0)
+			value = &o->from;
+		else if (strcmp(a, "--to") == 0)
+			value = &o->to;
+		if (value != NULL) {
+			if (i + 1 >= argc) {
+				log_warnx("backfill: %s needs a value", a);
+				return -1;
+			}
+			*value = argv[++i];
+			continue;
+		}
+		if (str_starts_with(a, "--branch="))
+			o->branch = a + strlen("--branch=");
+		else if (str_starts_with(a, "--from="))
+			o->from = a + strlen("--from=");
+		else if (str_starts_with(a, "--to="))
+			o->to = a + strlen("--to=");
+		else if (a[0] == '-') {
+			log_warnx("backfill: unknown option %s", a);
+			return -1;
+		} else if (o->repo == NULL)
+			o->repo = a;
+		else {
+			log_warnx("backfill: one repository at a time (%s and %s)", o->repo, a);
+			return -1;
+		}
+	}
+	if (o->repo == NULL) {
+		log_warnx("backfill: which repository?");
+		return -1;
+	}
+	return 0;
+}
+
+/* The repository to read: the local path, or the mirror (refreshed if the remote answers, else as it is). */
+static int
+backfill_open(const struct config *cfg, const struct repo_config *rc, git_repository **out, struct error *err)
+{
+	struct remote_update_result ures;
+	struct error e = ERROR_INIT;
+	bool exists = false;
+
+	if (rc->path != NULL)
+		return repo_open(rc->path, out, err);
+	if (remote_update(cfg->state_dir, rc, cfg->poll_timeout, out, &ures, &e) == 0)
+		return 0;
+	if (remote_open_mirror(cfg->state_dir, rc, out, &exists, err) < 0)
+		return -1;
+	if (!exists)
+		return error_set(err, e.transient, "%s", e.msg);
+	log_warnx("%s; replaying the mirror as it is", e.msg);
+	return 0;
+}
 
 int
 cmd_backfill(const struct cli *cli, int argc, char **argv)
 {
-	(void)cli; (void)argc; (void)argv;
-	log_warnx("backfill: not built yet");
-	return 1;
+	struct backfill_options o = { 0 };
+	struct backfill_issues issues = { NULL, 0, 0 };
+	struct backfill_progress progress = { 0 };
+	struct replay_request req = { 0 };
+	struct catchup_result res;
+	struct config *cfg = NULL;
+	struct state *st = NULL;
+	git_repository *repo = NULL;
+	const struct repo_config *rc;
+	struct error err = ERROR_INIT;
+	git_oid from, to;
+	char *to_rev = NULL;
+	int r, rv = 2;
+
+	memset(&res, 0, sizeof(res));
+	r = backfill_parse(argc, argv, &o);
+	if (r != 0) {
+		if (r < 0)
+			backfill_usage();
+		rv = r > 0 ? 0 : 2;
+		goto out;
+	}
+	if (cli_load_config(cli, &cfg) != 0)
+		goto out;
+	rc = config_find_repo(cfg, o.repo);
+	if (rc == NULL) {
+		log_warnx("backfill: no repository named %s in %s", o.repo, cfg->file);
+		goto out;
+	}
+	if (o.branch == NULL) {
+		if (backfill_is_glob(rc->branch)) {
+			log_warnx("backfill: %s watches branches matching %s: name one with --branch", rc->name,
+				rc->branch);
+			goto out;
+		}
+		o.branch = rc->branch;
+	} else if (!config_branch_matches(rc, o.branch)) {
+		log_warnx("backfill: %s does not watch branch %s (branch = \"%s\")", rc->name, o.branch, rc->branch);
+		goto out;
+	}
+
+	rv = 1;
+	remote_clear_git_env();
+	if (repo_library_init(&err) < 0 || backfill_open(cfg, rc, &repo, &err) < 0) {
+		log_warnx("backfill: %s", err.msg);
+		goto out;
+	}
+	to_rev = o.to != NULL ? xstrdup(o.to) : xasprintf("refs/heads/%s", o.branch);
+	if (backfill_resolve(repo, "--to", to_rev, &to, &err) < 0 ||
+		(o.from != NULL && backfill_resolve(repo, "--from", o.from, &from, &err) < 0)) {
+		log_warnx("backfill: %s: %s", rc->name, err.msg);
+		goto out;
+	}
+	if (state_open(cfg->state_dir, &st, &err) < 0) {
+		log_warnx("backfill: %s", err.msg);
+		goto out;
+	}
+	req.repo = rc;
+	req.branch = o.branch;
+	req.from = o.from != NULL ? &from : NULL;
+	req.to = &to;
+	req.dry_run = o.dry_run;
+	req.status = cfg->bytebase != NULL ? "pending" : "local";
+	if (isatty(STDERR_FILENO) && log_get_level() != LOG_LEVEL_QUIET) {
+		progress.started = progress.last = time_monotonic();
+		req.progress = backfill_progress_cb;
+		req.progress_arg = &progress;
+	}
+	r = catchup_replay(st, repo, &req, o.json ? backfill_collect : NULL, &issues, &res, &err);
+	if (progress.shown)
+		fputs("\r\033[K", stderr);
+	if (r != 0) {
+		log_warnx("backfill: %s", err.msg);
+		goto out;
+	}
+	if (o.json) {
+		if (issue_json_print_array(stdout, issues.items, issues.len) < 0 || fflush(stdout) != 0 ||
+			ferror(stdout)) {
+			log_warn("backfill: writing the issues");
+			goto out;
+		}
+	} else {
+		printf("%s@%s: %zu commit%s scanned, %zu migration%s in %zu rollout issue%s %s\n", rc->name, o.branch,
+			res.commits, res.commits == 1 ? "" : "s", res.migrations, res.migrations == 1 ? "" : "s",
+			res.issues, res.issues == 1 ? "" : "s", o.dry_run ? "would be queued (dry run)" : "queued");
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			log_warn("backfill: writing the summary");
+			goto out;
+		}
+	}
+	if (!o.dry_run && res.issues > 0)
+		state_event(st, "info", rc->name, "backfill of %s: %zu migrations queued as %zu rollout issues",
+			o.branch, res.migrations, res.issues);
+	rv = 0;
+out:
+	state_issues_free(issues.items, issues.len);
+	state_close(st);
+	git_repository_free(repo);
+	free(to_rev);
+	config_free(cfg);
+	return rv;
 }
