@@ -1,11 +1,93 @@
-/* cmd_deliver.c — placeholder, being written. */
+/*
+ * cmd_deliver.c — `bbgitops deliver [--now] [--retry ID] [--skip ID]`: the command line over deliver_run.
+ * Exit status (design §5): 0 all due issues delivered, 1 some failed or wait for a retry, 2 usage or configuration.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "deliver.h"
 #include "log.h"
+#include "util.h"
+
+static int
+cmd_deliver_usage(void)
+{
+	fputs("usage: bbgitops deliver [--now] [--retry ID] [--skip ID]\n", stderr);
+	return 2;
+}
+
+static int
+cmd_deliver_id(const char *s, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0)
+		return -1;
+	*out = v;
+	return 0;
+}
 
 int
 cmd_deliver(const struct cli *cli, int argc, char **argv)
 {
-	(void)cli; (void)argc; (void)argv;
-	log_warnx("deliver: not built yet");
-	return 1;
+	struct deliver_options opts = { .now = false, .retry_id = 0, .skip_id = 0, .deadline = 0,
+		.wait_for_lock = true };
+	struct config *cfg = NULL;
+	struct error err = ERROR_INIT;
+	const char *arg, *val;
+	int i, rc, ret = 2;
+
+	/* argv[0] is the command name when the dispatcher passes it. */
+	for (i = argc > 0 && strcmp(argv[0], "deliver") == 0 ? 1 : 0; i < argc; i++) {
+		arg = argv[i];
+		if (strcmp(arg, "--now") == 0) {
+			opts.now = true;
+		} else if (strcmp(arg, "--retry") == 0 || strcmp(arg, "--skip") == 0 ||
+		    str_starts_with(arg, "--retry=") || str_starts_with(arg, "--skip=")) {
+			val = strchr(arg, '=');
+			if (val != NULL)
+				val++;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return cmd_deliver_usage();
+			if (cmd_deliver_id(val, str_starts_with(arg, "--retry") ? &opts.retry_id : &opts.skip_id) < 0) {
+				log_warnx("deliver: %s: not an issue id", val);
+				return cmd_deliver_usage();
+			}
+		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			fputs("usage: bbgitops deliver [--now] [--retry ID] [--skip ID]\n", stdout);
+			return 0;
+		} else {
+			log_warnx("deliver: unknown argument %s", arg);
+			return cmd_deliver_usage();
+		}
+	}
+	if (cli_load_config(cli, &cfg) != 0)
+		return 2;
+	if (cfg->bytebase == NULL && opts.retry_id > 0) {
+		log_warnx("deliver: no bytebase section in %s: issue %lld stays local", cfg->file, opts.retry_id);
+		goto out;
+	}
+	if (cfg->bytebase == NULL && opts.skip_id == 0) {
+		log_info("no bytebase section: nothing to deliver");
+		ret = 0;
+		goto out;
+	}
+	rc = deliver_run(cfg, &opts, &err);
+	if (rc < 0) {
+		log_warnx("deliver: %s", err.msg);
+		ret = 1;
+	} else {
+		ret = rc;
+	}
+out:
+	config_free(cfg);
+	return ret;
 }

@@ -1,3 +1,368 @@
-/* outbox.c — placeholder, being written. */
+/*
+ * outbox.c — the deliverer's SQL on the issues and settings tables: branch heads in queue order, names recorded
+ * one by one as Bytebase creates them, in-flight flags (settings keys "outbox.inflight.<id>.<what>"), backoff,
+ * retry and skip. Short transactions: a name is durable before the next Bytebase call starts.
+ */
 #include "outbox.h"
-typedef int outbox_placeholder;
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *const outbox_columns[] = {
+	[OUTBOX_RELEASE] = "release_name",
+	[OUTBOX_PLAN] = "plan_name",
+	[OUTBOX_ISSUE] = "issue_name",
+	[OUTBOX_ROLLOUT] = "rollout_name",
+};
+
+static const char *const outbox_what[] = {
+	[OUTBOX_RELEASE] = "release",
+	[OUTBOX_PLAN] = "plan",
+	[OUTBOX_ISSUE] = "issue",
+	[OUTBOX_ROLLOUT] = "rollout",
+};
+
+static char *
+outbox_str(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+int
+outbox_heads(struct state *st, struct outbox_head **out, size_t *n, struct error *err)
+{
+	/* The first undelivered issue of each branch: later ones wait for it (migrations run in order). */
+	static const char sql[] =
+		"SELECT i.id, i.repository, i.branch, i.status, i.next_attempt_at FROM issues i "
+		"WHERE i.status IN ('pending', 'failed') AND NOT EXISTS ("
+		" SELECT 1 FROM issues j WHERE j.repository = i.repository AND j.branch = i.branch"
+		" AND j.status IN ('pending', 'failed') AND j.id < i.id) "
+		"ORDER BY i.id";
+	sqlite3_stmt *stmt = NULL;
+	struct outbox_head *heads = NULL;
+	size_t len = 0, cap = 0;
+	const unsigned char *status;
+	int rc, ret = -1;
+
+	if (sqlite3_prepare_v2(state_db(st), sql, -1, &stmt, NULL) != SQLITE_OK) {
+		state_error(st, err, "listing the outbox");
+		goto out;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			heads = xrealloc(heads, cap * sizeof(*heads));
+		}
+		heads[len].id = sqlite3_column_int64(stmt, 0);
+		heads[len].repository = outbox_str(stmt, 1);
+		heads[len].branch = outbox_str(stmt, 2);
+		status = sqlite3_column_text(stmt, 3);
+		heads[len].failed = status != NULL && strcmp((const char *)status, "failed") == 0;
+		heads[len].next_attempt_at = sqlite3_column_int64(stmt, 4);
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		state_error(st, err, "listing the outbox");
+		goto out;
+	}
+	*out = heads;
+	*n = len;
+	heads = NULL;
+	len = 0;
+	ret = 0;
+out:
+	outbox_heads_free(heads, len);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+void
+outbox_heads_free(struct outbox_head *heads, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(heads[i].repository);
+		free(heads[i].branch);
+	}
+	free(heads);
+}
+
+/* Runs one statement; SIG gives the parameters: 's' text (NULL binds NULL), 'i' long long. */
+static int
+outbox_execv(struct state *st, struct error *err, const char *what, int *changes, const char *sql,
+	const char *sig, ...)
+{
+	sqlite3_stmt *stmt = NULL;
+	va_list ap;
+	const char *s;
+	int i, rc, ret = -1;
+
+	va_start(ap, sig);
+	if (sqlite3_prepare_v2(state_db(st), sql, -1, &stmt, NULL) != SQLITE_OK) {
+		state_error(st, err, what);
+		goto out;
+	}
+	for (i = 0; sig[i]; i++) {
+		switch (sig[i]) {
+		case 's':
+			s = va_arg(ap, const char *);
+			rc = s ? sqlite3_bind_text(stmt, i + 1, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, i + 1);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int64(stmt, i + 1, va_arg(ap, long long));
+			break;
+		default:
+			rc = SQLITE_MISUSE;
+			break;
+		}
+		if (rc != SQLITE_OK) {
+			state_error(st, err, what);
+			goto out;
+		}
+	}
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		state_error(st, err, what);
+		goto out;
+	}
+	if (changes != NULL)
+		*changes = sqlite3_changes(state_db(st));
+	ret = 0;
+out:
+	va_end(ap);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+static char *
+outbox_flag_key(long long id, enum outbox_name what)
+{
+	return xasprintf("outbox.inflight.%lld.%s", id, outbox_what[what]);
+}
+
+int
+outbox_record_name(struct state *st, long long id, enum outbox_name what, const char *name, struct error *err)
+{
+	char *sql = xasprintf("UPDATE issues SET %s = ?1, updated_at = ?2 WHERE id = ?3", outbox_columns[what]);
+	char *key = outbox_flag_key(id, what);
+	int ret = -1;
+
+	if (state_begin_immediate(st, err) < 0)
+		goto out;
+	if (outbox_execv(st, err, "recording a Bytebase name", NULL, sql, "sii", name, time_now(), id) < 0 ||
+	    outbox_execv(st, err, "clearing an in-flight flag", NULL, "DELETE FROM settings WHERE key = ?1", "s",
+		key) < 0) {
+		state_rollback(st);
+		goto out;
+	}
+	if (state_commit(st, err) < 0) {
+		state_rollback(st);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(sql);
+	free(key);
+	return ret;
+}
+
+int
+outbox_record_sheets(struct state *st, long long id, const char *json_array, struct error *err)
+{
+	return outbox_execv(st, err, "recording sheet names", NULL,
+		"UPDATE issues SET sheet_names = ?1, updated_at = ?2 WHERE id = ?3", "sii", json_array, time_now(), id);
+}
+
+int
+outbox_inflight_set(struct state *st, long long id, enum outbox_name what, struct error *err)
+{
+	char *key = outbox_flag_key(id, what);
+	int ret;
+
+	ret = outbox_execv(st, err, "setting an in-flight flag", NULL,
+		"INSERT INTO settings(key, value) VALUES(?1, '1') ON CONFLICT(key) DO UPDATE SET value = '1'", "s", key);
+	free(key);
+	return ret;
+}
+
+int
+outbox_inflight_get(struct state *st, long long id, enum outbox_name what, bool *set, struct error *err)
+{
+	char *key = outbox_flag_key(id, what), *value = NULL;
+	int ret;
+
+	ret = outbox_setting_get(st, key, &value, err);
+	if (ret == 0)
+		*set = value != NULL;
+	free(value);
+	free(key);
+	return ret;
+}
+
+static int
+outbox_clear_flags(struct state *st, long long id, struct error *err)
+{
+	char *pattern = xasprintf("outbox.inflight.%lld.%%", id);
+	int ret;
+
+	ret = outbox_execv(st, err, "clearing in-flight flags", NULL, "DELETE FROM settings WHERE key LIKE ?1", "s",
+		pattern);
+	free(pattern);
+	return ret;
+}
+
+int
+outbox_mark_created(struct state *st, long long id, bool rollout_pending, struct error *err)
+{
+	if (state_begin_immediate(st, err) < 0)
+		return -1;
+	if (outbox_execv(st, err, "marking an issue created", NULL,
+		"UPDATE issues SET status = 'created', attempts = attempts + 1, next_attempt_at = 0, last_error = NULL,"
+		" rollout_pending = ?1, updated_at = ?2 WHERE id = ?3", "iii", (long long)rollout_pending, time_now(),
+		id) < 0 || outbox_clear_flags(st, id, err) < 0) {
+		state_rollback(st);
+		return -1;
+	}
+	if (state_commit(st, err) < 0) {
+		state_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+int
+outbox_mark_transient(struct state *st, long long id, const char *msg, long delay, struct error *err)
+{
+	long long now = time_now();
+
+	return outbox_execv(st, err, "recording a delivery failure", NULL,
+		"UPDATE issues SET attempts = attempts + 1, next_attempt_at = ?1, last_error = ?2, updated_at = ?3"
+		" WHERE id = ?4 AND status = 'pending'", "isii", now + delay, msg, now, id);
+}
+
+int
+outbox_mark_failed(struct state *st, long long id, const char *msg, struct error *err)
+{
+	return outbox_execv(st, err, "recording a delivery failure", NULL,
+		"UPDATE issues SET status = 'failed', attempts = attempts + 1, next_attempt_at = 0, last_error = ?1,"
+		" updated_at = ?2 WHERE id = ?3 AND status = 'pending'", "sii", msg, time_now(), id);
+}
+
+/* Reads the status of issue ID inside the caller's transaction: *status NULL when there is no such issue. */
+static int
+outbox_status(struct state *st, long long id, char **status, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, ret = -1;
+
+	*status = NULL;
+	if (sqlite3_prepare_v2(state_db(st), "SELECT status FROM issues WHERE id = ?1", -1, &stmt, NULL) !=
+	    SQLITE_OK || sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK) {
+		state_error(st, err, "reading an issue");
+		goto out;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*status = outbox_str(stmt, 0);
+	else if (rc != SQLITE_DONE) {
+		state_error(st, err, "reading an issue");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+static int
+outbox_operator(struct state *st, long long id, bool retry, struct error *err)
+{
+	char *status = NULL;
+	int ret = -1;
+
+	if (state_begin_immediate(st, err) < 0)
+		return -1;
+	if (outbox_status(st, id, &status, err) < 0)
+		goto out;
+	if (status == NULL) {
+		error_set(err, false, "no issue %lld", id);
+		goto out;
+	}
+	if (strcmp(status, "failed") != 0 && strcmp(status, "pending") != 0 && strcmp(status, "local") != 0) {
+		error_set(err, false, "issue %lld is %s: nothing to %s", id, status, retry ? "retry" : "skip");
+		goto out;
+	}
+	if (retry) {
+		if (outbox_execv(st, err, "retrying an issue", NULL,
+			"UPDATE issues SET status = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL,"
+			" updated_at = ?1 WHERE id = ?2", "ii", time_now(), id) < 0)
+			goto out;
+	} else {
+		if (outbox_execv(st, err, "skipping an issue", NULL,
+			"UPDATE issues SET status = 'skipped', next_attempt_at = 0, updated_at = ?1 WHERE id = ?2", "ii",
+			time_now(), id) < 0 || outbox_clear_flags(st, id, err) < 0)
+			goto out;
+	}
+	if (state_commit(st, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		state_rollback(st);
+	free(status);
+	return ret;
+}
+
+int
+outbox_retry(struct state *st, long long id, struct error *err)
+{
+	return outbox_operator(st, id, true, err);
+}
+
+int
+outbox_skip(struct state *st, long long id, struct error *err)
+{
+	return outbox_operator(st, id, false, err);
+}
+
+int
+outbox_setting_set(struct state *st, const char *key, const char *value, struct error *err)
+{
+	if (value == NULL)
+		return outbox_execv(st, err, "writing a setting", NULL, "DELETE FROM settings WHERE key = ?1", "s", key);
+	return outbox_execv(st, err, "writing a setting", NULL,
+		"INSERT INTO settings(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		"ss", key, value);
+}
+
+int
+outbox_setting_get(struct state *st, const char *key, char **value, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, ret = -1;
+
+	*value = NULL;
+	if (sqlite3_prepare_v2(state_db(st), "SELECT value FROM settings WHERE key = ?1", -1, &stmt, NULL) !=
+	    SQLITE_OK || sqlite3_bind_text(stmt, 1, key, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		state_error(st, err, "reading a setting");
+		goto out;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*value = outbox_str(stmt, 0);
+	else if (rc != SQLITE_DONE) {
+		state_error(st, err, "reading a setting");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(stmt);
+	return ret;
+}
