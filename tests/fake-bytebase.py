@@ -1161,6 +1161,9 @@ def main():
     if args.log:
         LOG = open(args.log, "a", buffering=1)
 
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     srv = Server(("127.0.0.1", 0), Handler)
     port = srv.server_address[1]
     tmp = "%s.tmp.%d" % (args.port_file, os.getpid())
@@ -1169,9 +1172,6 @@ def main():
     os.rename(tmp, args.port_file)
     log_line("# fake-bytebase %s (version %s) listening on 127.0.0.1:%d" % (STATE.dialect, STATE.version, port))
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
     while not stop.wait(0.5):

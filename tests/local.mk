@@ -1,7 +1,9 @@
 # Tests: C unit tests (TAP on stdout) and shell integration tests (tests/tNNNN-*.sh, TAP via tests/test-lib.sh),
 # all run by automake's TAP driver. AM_TESTS_ENVIRONMENT hands the scripts the binary under test.
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
-TEST_EXTENSIONS = .sh
+TEST_EXTENSIONS = .sh .py
+PY_LOG_DRIVER = $(LOG_DRIVER)
+PY_LOG_COMPILER = python3
 SH_LOG_DRIVER = $(LOG_DRIVER)
 AM_TESTS_ENVIRONMENT = \
 	BBGITOPS='$(abs_top_builddir)/bbgitops'; export BBGITOPS; \
@@ -42,6 +44,8 @@ EXTRA_DIST += $(ENGINE_TESTS)
 
 # --- integration tests: delivery to Bytebase (issue: delivery, v2 and v3) ---
 DELIVERY_TESTS =
+DELIVERY_TESTS += %D%/fake-bytebase-selftest.py
+EXTRA_DIST += %D%/fake-bytebase.py
 TESTS += $(DELIVERY_TESTS)
 EXTRA_DIST += $(DELIVERY_TESTS)
 
