@@ -452,7 +452,7 @@ bb_project_databases(struct bb *bb, const char *project, const struct bb_project
 	struct error *err)
 {
 	struct bb_project_cache pc = { NULL, NULL, 0 };
-	struct strbuf path = STRBUF_INIT;
+	struct sbuf path = SBUF_INIT;
 	char *esc_project = NULL, *token = NULL, *esc_token;
 	json_t *resp = NULL, *dbs, *db;
 	const char *name, *env, *engine, *next;
@@ -467,16 +467,16 @@ bb_project_databases(struct bb *bb, const char *project, const struct bb_project
 	}
 	esc_project = http_escape(project);
 	do {
-		strbuf_reset(&path);
-		strbuf_addf(&path, "/v1/projects/%s/databases?pageSize=1000", esc_project);
+		sbuf_reset(&path);
+		sbuf_addf(&path, "/v1/projects/%s/databases?pageSize=1000", esc_project);
 		if (token != NULL) {
 			esc_token = http_escape(token);
-			strbuf_addf(&path, "&pageToken=%s", esc_token);
+			sbuf_addf(&path, "&pageToken=%s", esc_token);
 			free(esc_token);
 		}
 		json_decref(resp);
 		resp = NULL;
-		if (bb_call(bb, "GET", strbuf_str(&path), NULL, &resp, err) < 0)
+		if (bb_call(bb, "GET", sbuf_str(&path), NULL, &resp, err) < 0)
 			goto out;
 		dbs = json_object_get(resp, "databases");
 		json_array_foreach(dbs, i, db) {
@@ -516,7 +516,7 @@ out:
 	free(token);
 	free(esc_project);
 	json_decref(resp);
-	strbuf_release(&path);
+	sbuf_release(&path);
 	return ret;
 }
 
@@ -830,7 +830,7 @@ int
 bb_find_issue_v2(struct bb *bb, const char *project, const char *provenance, const char *plan, char **name,
 	struct error *err)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct sbuf path = SBUF_INIT;
 	char *esc_project = http_escape(project), *esc_query = http_escape(provenance), *token = NULL, *esc;
 	json_t *resp = NULL, *issue;
 	const char *desc, *iplan, *iname, *next;
@@ -839,16 +839,16 @@ bb_find_issue_v2(struct bb *bb, const char *project, const char *provenance, con
 
 	*name = NULL;
 	do {
-		strbuf_reset(&path);
-		strbuf_addf(&path, "/v1/projects/%s/issues?query=%s&pageSize=100", esc_project, esc_query);
+		sbuf_reset(&path);
+		sbuf_addf(&path, "/v1/projects/%s/issues?query=%s&pageSize=100", esc_project, esc_query);
 		if (token != NULL) {
 			esc = http_escape(token);
-			strbuf_addf(&path, "&pageToken=%s", esc);
+			sbuf_addf(&path, "&pageToken=%s", esc);
 			free(esc);
 		}
 		json_decref(resp);
 		resp = NULL;
-		if (bb_call(bb, "GET", strbuf_str(&path), NULL, &resp, err) < 0) {
+		if (bb_call(bb, "GET", sbuf_str(&path), NULL, &resp, err) < 0) {
 			error_prefix(err, "looking up an earlier issue");
 			goto out;
 		}
@@ -875,7 +875,7 @@ out:
 	free(esc_project);
 	free(esc_query);
 	json_decref(resp);
-	strbuf_release(&path);
+	sbuf_release(&path);
 	return ret;
 }
 
@@ -976,7 +976,7 @@ int
 bb_find_plan_v3(struct bb *bb, const char *project, const char *marker, char **plan, char **issue,
 	struct error *err)
 {
-	struct strbuf path = STRBUF_INIT;
+	struct sbuf path = SBUF_INIT;
 	char *esc_project = http_escape(project), *filter, *esc_filter, *token = NULL, *esc;
 	json_t *resp = NULL, *p;
 	const char *title, *pname, *next;
@@ -988,16 +988,16 @@ bb_find_plan_v3(struct bb *bb, const char *project, const char *marker, char **p
 	filter = xasprintf("title == \"%s\"", marker);
 	esc_filter = http_escape(filter);
 	do {
-		strbuf_reset(&path);
-		strbuf_addf(&path, "/v1/projects/%s/plans?filter=%s&pageSize=100", esc_project, esc_filter);
+		sbuf_reset(&path);
+		sbuf_addf(&path, "/v1/projects/%s/plans?filter=%s&pageSize=100", esc_project, esc_filter);
 		if (token != NULL) {
 			esc = http_escape(token);
-			strbuf_addf(&path, "&pageToken=%s", esc);
+			sbuf_addf(&path, "&pageToken=%s", esc);
 			free(esc);
 		}
 		json_decref(resp);
 		resp = NULL;
-		if (bb_call(bb, "GET", strbuf_str(&path), NULL, &resp, err) < 0) {
+		if (bb_call(bb, "GET", sbuf_str(&path), NULL, &resp, err) < 0) {
 			error_prefix(err, "looking up an earlier plan");
 			goto out;
 		}
@@ -1022,7 +1022,7 @@ out:
 	free(esc_filter);
 	free(esc_project);
 	json_decref(resp);
-	strbuf_release(&path);
+	sbuf_release(&path);
 	return ret;
 }
 

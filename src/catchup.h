@@ -17,6 +17,13 @@
 
 enum catchup_origin { CATCHUP_HOOK, CATCHUP_POLL };
 
+/* A ref updated by the same push, with its value before the push (so "other refs" mean the repository before it). */
+struct catchup_pushed_ref {
+	const char *ref_name;
+	git_oid old;
+	bool old_is_zero;
+};
+
 struct catchup_request {
 	const struct repo_config *repo;
 	const char *branch;          /* short name: "main", "release/1.0" */
@@ -24,6 +31,8 @@ struct catchup_request {
 	const git_oid *old;          /* hook: git's old id; NULL when unknown */
 	bool created;                /* hook: git's old id was all zeros (branch created by this push) */
 	const char *ref_name;        /* full ref name of the branch ("refs/heads/main"), to exclude on creation */
+	const struct catchup_pushed_ref *pushed;   /* hook: every ref of the push (may be NULL) */
+	size_t n_pushed;
 	enum catchup_origin origin;
 	const char *status;          /* status of new issues: "local" (no Bytebase) or "pending" */
 };

@@ -6,6 +6,7 @@
 #define BBGITOPS_COMMANDS_H
 
 #include "config.h"
+#include "state.h"
 
 struct cli {
 	const char *config_path;   /* resolved: -c, $BBGITOPS_CONFIG or the default */
@@ -15,6 +16,9 @@ struct cli {
 
 /* Loads the configuration, printing every error; returns 0, or 2 after printing. */
 int cli_load_config(const struct cli *cli, struct config **out);
+
+/* Opens the state database only when it exists (read-only commands must not create one); *out NULL otherwise. */
+int cli_open_existing_state(const struct config *cfg, struct state **out, bool *exists, struct error *err);
 
 int cmd_post_receive(const struct cli *cli, int argc, char **argv);
 int cmd_pre_receive(const struct cli *cli, int argc, char **argv);

@@ -197,8 +197,20 @@ deliver_v2(struct deliver_ctx *ctx, const struct repo_config *repo, struct state
 			if (outbox_inflight_set(ctx->st, issue->id, OUTBOX_ISSUE, err) < 0)
 				goto out;
 			if (bb_create_issue(ctx->bb, repo->project, issue->title, issue->body ? issue->body : "",
-				issue->plan_name, NULL, &name, err) < 0)
-				goto out;
+				issue->plan_name, NULL, &name, err) < 0) {
+				/* 409: the plan has its issue already (an earlier reply was lost): find it. */
+				if (err->http_status != 409)
+					goto out;
+				error_clear(err);
+				if (bb_find_issue_v2(ctx->bb, repo->project, provenance, issue->plan_name, &name,
+					err) < 0)
+					goto out;
+				if (name == NULL) {
+					error_set(err, true, "%s already has an issue, but the search does not find it",
+						issue->plan_name);
+					goto out;
+				}
+			}
 		} else {
 			log_info("issue %lld: found %s created by an interrupted run", issue->id, name);
 		}

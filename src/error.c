@@ -24,16 +24,20 @@ error_set(struct error *err, bool transient, const char *fmt, ...)
 int
 error_prefix(struct error *err, const char *fmt, ...)
 {
-	char prefix[512], old[sizeof(err->msg)];
+	char joined[sizeof(err->msg) * 2];
+	size_t n;
 	va_list ap;
 
 	if (err == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vsnprintf(joined, sizeof(err->msg), fmt, ap);
 	va_end(ap);
-	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	n = strlen(joined);
+	memcpy(joined + n, ": ", 3);
+	memcpy(joined + n + 2, err->msg, strnlen(err->msg, sizeof(err->msg) - 1) + 1);
+	joined[sizeof(err->msg) - 1] = '\0';   /* keep the start: the prefix names where it happened */
+	memcpy(err->msg, joined, sizeof(err->msg));
 	return -1;
 }
 

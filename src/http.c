@@ -34,7 +34,7 @@ struct http_body_reader {
 };
 
 struct http_sink {
-	struct strbuf body;
+	struct sbuf body;
 	bool too_large;
 	long retry_after;
 };
@@ -131,7 +131,7 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		s->too_large = true;
 		return 0;   /* makes libcurl fail with CURLE_WRITE_ERROR */
 	}
-	strbuf_add(&s->body, ptr, n);
+	sbuf_add(&s->body, ptr, n);
 	return n;
 }
 
@@ -173,7 +173,7 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 	struct http_response *resp, struct error *err)
 {
 	struct http_body_reader reader = { body, body ? strlen(body) : 0, 0 };
-	struct http_sink sink = { STRBUF_INIT, false, -1 };
+	struct http_sink sink = { SBUF_INIT, false, -1 };
 	struct curl_slist *headers = NULL;
 	char *url = NULL, *auth = NULL;
 	long timeout_ms = h->timeout * 1000L, connects = 0, status = 0;
@@ -242,7 +242,7 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 	log_debug("%s %s -> %ld", method, path, status);
 	resp->status = status;
 	resp->len = sink.body.len;
-	resp->body = strbuf_detach(&sink.body);
+	resp->body = sbuf_detach(&sink.body);
 	resp->retry_after = sink.retry_after;
 	ret = 0;
 out:
@@ -256,7 +256,7 @@ out:
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
-	strbuf_release(&sink.body);
+	sbuf_release(&sink.body);
 	free(url);
 	return ret;
 }
@@ -277,19 +277,19 @@ char *
 http_escape(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	struct strbuf sb = STRBUF_INIT;
+	struct sbuf sb = SBUF_INIT;
 	const unsigned char *p;
 	char enc[3];
 
 	for (p = (const unsigned char *)s; *p; p++) {
 		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-			strbuf_add(&sb, p, 1);
+			sbuf_add(&sb, p, 1);
 		} else {
 			enc[0] = '%';
 			enc[1] = hex[*p >> 4];
 			enc[2] = hex[*p & 15];
-			strbuf_add(&sb, enc, 3);
+			sbuf_add(&sb, enc, 3);
 		}
 	}
-	return strbuf_detach(&sb);
+	return sbuf_detach(&sb);
 }

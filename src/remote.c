@@ -55,22 +55,22 @@ remote_clear_git_env(void)
 char *
 remote_mirror_path(const char *state_dir, const char *name)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct sbuf sb = SBUF_INIT;
 	const char *p;
 
-	strbuf_addf(&sb, "%s/mirrors/", state_dir);
+	sbuf_addf(&sb, "%s/mirrors/", state_dir);
 	for (p = name; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
 		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			c == '-' || c == '_' || (c == '.' && p != name);
 
 		if (plain)
-			strbuf_add(&sb, p, 1);
+			sbuf_add(&sb, p, 1);
 		else
-			strbuf_addf(&sb, "%%%02X", c);
+			sbuf_addf(&sb, "%%%02X", c);
 	}
-	strbuf_adds(&sb, ".git");
-	return strbuf_detach(&sb);
+	sbuf_adds(&sb, ".git");
+	return sbuf_detach(&sb);
 }
 
 char *

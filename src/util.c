@@ -71,19 +71,19 @@ xstrndup(const char *s, size_t n)
 char *
 xasprintf(const char *fmt, ...)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct sbuf sb = SBUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
+	sbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
 	if (sb.buf == NULL)
 		return xstrdup("");
-	return strbuf_detach(&sb);
+	return sbuf_detach(&sb);
 }
 
 static void
-strbuf_grow(struct strbuf *sb, size_t extra)
+sbuf_grow(struct sbuf *sb, size_t extra)
 {
 	size_t need = sb->len + extra + 1;
 
@@ -98,22 +98,22 @@ strbuf_grow(struct strbuf *sb, size_t extra)
 }
 
 void
-strbuf_add(struct strbuf *sb, const void *data, size_t len)
+sbuf_add(struct sbuf *sb, const void *data, size_t len)
 {
-	strbuf_grow(sb, len);
+	sbuf_grow(sb, len);
 	memcpy(sb->buf + sb->len, data, len);
 	sb->len += len;
 	sb->buf[sb->len] = '\0';
 }
 
 void
-strbuf_adds(struct strbuf *sb, const char *s)
+sbuf_adds(struct sbuf *sb, const char *s)
 {
-	strbuf_add(sb, s, strlen(s));
+	sbuf_add(sb, s, strlen(s));
 }
 
 void
-strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)
 {
 	va_list copy;
 	int n;
@@ -123,29 +123,29 @@ strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	va_end(copy);
 	if (n < 0)
 		return;
-	strbuf_grow(sb, (size_t)n);
+	sbuf_grow(sb, (size_t)n);
 	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
 	sb->len += (size_t)n;
 }
 
 void
-strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	strbuf_vaddf(sb, fmt, ap);
+	sbuf_vaddf(sb, fmt, ap);
 	va_end(ap);
 }
 
 const char *
-strbuf_str(const struct strbuf *sb)
+sbuf_str(const struct sbuf *sb)
 {
 	return sb->buf ? sb->buf : "";
 }
 
 char *
-strbuf_detach(struct strbuf *sb)
+sbuf_detach(struct sbuf *sb)
 {
 	char *s = sb->buf ? sb->buf : xstrdup("");
 
@@ -155,7 +155,7 @@ strbuf_detach(struct strbuf *sb)
 }
 
 void
-strbuf_reset(struct strbuf *sb)
+sbuf_reset(struct sbuf *sb)
 {
 	sb->len = 0;
 	if (sb->buf)
@@ -163,7 +163,7 @@ strbuf_reset(struct strbuf *sb)
 }
 
 void
-strbuf_release(struct strbuf *sb)
+sbuf_release(struct sbuf *sb)
 {
 	free(sb->buf);
 	sb->buf = NULL;
@@ -183,13 +183,13 @@ strlist_push(struct strlist *l, char *owned)
 void
 strlist_pushf(struct strlist *l, const char *fmt, ...)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct sbuf sb = SBUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
+	sbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	strlist_push(l, strbuf_detach(&sb));
+	strlist_push(l, sbuf_detach(&sb));
 }
 
 void
@@ -243,4 +243,70 @@ long long
 time_now(void)
 {
 	return (long long)time(NULL);
+}
+
+static size_t
+strset_hash(const char *key)
+{
+	size_t h = (size_t)14695981039346656037ULL;
+
+	for (; *key; key++) {
+		h ^= (unsigned char)*key;
+		h *= (size_t)1099511628211ULL;
+	}
+	return h;
+}
+
+static size_t
+strset_slot(char *const *slots, size_t cap, const char *key)
+{
+	size_t i = strset_hash(key) & (cap - 1);
+
+	while (slots[i] != NULL && strcmp(slots[i], key) != 0)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+bool
+strset_contains(const struct strset *set, const char *key)
+{
+	if (set->cap == 0)
+		return false;
+	return set->slots[strset_slot(set->slots, set->cap, key)] != NULL;
+}
+
+bool
+strset_add(struct strset *set, const char *key)
+{
+	size_t i;
+
+	if ((set->len + 1) * 2 > set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64, j;
+		char **slots = xcalloc(cap, sizeof(*slots));
+
+		for (j = 0; j < set->cap; j++)
+			if (set->slots[j] != NULL)
+				slots[strset_slot(slots, cap, set->slots[j])] = set->slots[j];
+		free(set->slots);
+		set->slots = slots;
+		set->cap = cap;
+	}
+	i = strset_slot(set->slots, set->cap, key);
+	if (set->slots[i] != NULL)
+		return false;
+	set->slots[i] = xstrdup(key);
+	set->len++;
+	return true;
+}
+
+void
+strset_clear(struct strset *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->cap; i++)
+		free(set->slots[i]);
+	free(set->slots);
+	set->slots = NULL;
+	set->cap = set->len = 0;
 }

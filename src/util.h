@@ -15,21 +15,25 @@ char *xstrdup(const char *s);          /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A NUL-terminated growable buffer; STRBUF_INIT is empty; strbuf_release frees and resets. */
-struct strbuf {
+/*
+ * A NUL-terminated growable buffer. Named sbuf, not strbuf: libconfig exports strbuf_release/strbuf_append
+ * and a strbuf_* of ours would interpose on them and corrupt its parser.
+ * SBUF_INIT is empty; sbuf_release frees and resets.
+ */
+struct sbuf {
 	char *buf;
 	size_t len;
 	size_t cap;
 };
-#define STRBUF_INIT { NULL, 0, 0 }
-void strbuf_add(struct strbuf *sb, const void *data, size_t len);
-void strbuf_adds(struct strbuf *sb, const char *s);
-void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
-const char *strbuf_str(const struct strbuf *sb);   /* "" for an empty buffer, never NULL */
-char *strbuf_detach(struct strbuf *sb);            /* caller frees; buffer is reset */
-void strbuf_reset(struct strbuf *sb);
-void strbuf_release(struct strbuf *sb);
+#define SBUF_INIT { NULL, 0, 0 }
+void sbuf_add(struct sbuf *sb, const void *data, size_t len);
+void sbuf_adds(struct sbuf *sb, const char *s);
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
+const char *sbuf_str(const struct sbuf *sb);   /* "" for an empty buffer, never NULL */
+char *sbuf_detach(struct sbuf *sb);            /* caller frees; buffer is reset */
+void sbuf_reset(struct sbuf *sb);
+void sbuf_release(struct sbuf *sb);
 
 /* A list of owned strings. */
 struct strlist {
@@ -41,6 +45,17 @@ struct strlist {
 void strlist_push(struct strlist *l, char *owned);
 void strlist_pushf(struct strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strlist_clear(struct strlist *l);
+
+/* A set of strings (open addressing, FNV-1a); strset_add copies the key and returns false when present. */
+struct strset {
+	char **slots;
+	size_t cap;
+	size_t len;
+};
+#define STRSET_INIT { NULL, 0, 0 }
+bool strset_add(struct strset *set, const char *key);
+bool strset_contains(const struct strset *set, const char *key);
+void strset_clear(struct strset *set);
 
 bool str_starts_with(const char *s, const char *prefix);
 bool str_is_hex_oid(const char *s);   /* 40 lowercase hex digits */

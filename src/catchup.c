@@ -1,0 +1,765 @@
+/*
+ * catchup.c — the engine (design §3). Finds the first-parent commits of a tip that the cursor has not seen,
+ * reads what each changed directly under the base directory (subtree ids compared first, carried from child to
+ * parent so every commit's tree is looked up once), turns new migration files into rollout issues deduplicated by
+ * the ledger, and moves the cursor — all in one BEGIN IMMEDIATE transaction, so concurrent hooks and pollers
+ * serialize and each sees the cursor the other left.
+ */
+#include "catchup.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "migration.h"
+#include "repo.h"
+#include "util.h"
+
+/* One first-parent commit and the id of its base directory's subtree. */
+struct fp_commit {
+	git_oid id;
+	git_oid base;
+	bool has_base;
+};
+
+/* First-parent commits, newest first, and what lies just below the oldest one. */
+struct fp_list {
+	struct fp_commit *items;
+	size_t len;
+	size_t cap;
+	bool has_boundary;      /* the walk stopped at a boundary commit (not at the root) */
+	git_oid boundary_base;  /* that commit's base subtree id */
+	bool boundary_has_base;
+};
+
+typedef bool (*boundary_fn)(const git_oid *id, void *arg);
+
+/* Sorted commit ids, for "reachable from" tests. */
+struct oidset {
+	git_oid *ids;
+	size_t len;
+	size_t cap;
+};
+
+struct planned_file {
+	char *path;
+	char blob[GIT_OID_HEXSZ + 1];
+	struct migration_name name;
+	void *content;
+	size_t content_len;
+};
+
+struct planned_issue {
+	git_oid commit;
+	char *key;
+	char *title;
+	char *body;
+	struct planned_file *files;
+	size_t n_files;
+};
+
+struct plan {
+	struct planned_issue *issues;
+	size_t len;
+	size_t cap;
+	struct strset seen;     /* "path\nblob" queued earlier in this run (the ledger sees them only once written) */
+};
+
+static void
+fp_list_free(struct fp_list *l)
+{
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static int
+oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+static bool
+oidset_contains(const struct oidset *s, const git_oid *id)
+{
+	return s->len > 0 && bsearch(id, s->ids, s->len, sizeof(*s->ids), oid_cmp) != NULL;
+}
+
+static bool
+boundary_outside_set(const git_oid *id, void *arg)
+{
+	return !oidset_contains(arg, id);
+}
+
+struct stop_list {
+	const git_oid *ids[2];
+	size_t n;
+};
+
+static bool
+boundary_in_stops(const git_oid *id, void *arg)
+{
+	const struct stop_list *stops = arg;
+	size_t i;
+
+	for (i = 0; i < stops->n; i++)
+		if (git_oid_equal(stops->ids[i], id))
+			return true;
+	return false;
+}
+
+/*
+ * Walks first parents from TIP (following git_commit_parent directly: the revwalk is several times slower),
+ * stopping before a commit for which is_boundary is true, or at the root.
+ */
+static int
+walk_first_parents(git_repository *repo, const git_oid *tip, const char *base, boundary_fn is_boundary, void *arg,
+	struct fp_list *out, const struct replay_request *progress, struct error *err)
+{
+	git_commit *commit = NULL;
+	git_oid id;
+
+	memset(out, 0, sizeof(*out));
+	git_oid_cpy(&id, tip);
+	for (;;) {
+		struct fp_commit *fc;
+		bool boundary = is_boundary != NULL && is_boundary(&id, arg);
+
+		if (git_commit_lookup(&commit, repo, &id) < 0) {
+			repo_error(err, "cannot read commit %s", git_oid_tostr_s(&id));
+			goto fail;
+		}
+		if (boundary) {
+			out->has_boundary = true;
+			if (repo_base_tree_id(repo, commit, base, &out->boundary_base, &out->boundary_has_base,
+			    err) != 0)
+				goto fail;
+			break;
+		}
+		if (out->len == out->cap) {
+			out->cap = out->cap ? out->cap * 2 : 64;
+			out->items = xrealloc(out->items, out->cap * sizeof(*out->items));
+		}
+		fc = &out->items[out->len++];
+		git_oid_cpy(&fc->id, &id);
+		if (repo_base_tree_id(repo, commit, base, &fc->base, &fc->has_base, err) != 0)
+			goto fail;
+		if (progress != NULL && progress->progress != NULL && out->len % 1000 == 0)
+			progress->progress(out->len, progress->progress_arg);
+		if (git_commit_parentcount(commit) == 0)
+			break;
+		git_oid_cpy(&id, git_commit_parent_id(commit, 0));
+		git_commit_free(commit);
+		commit = NULL;
+	}
+	git_commit_free(commit);
+	return 0;
+fail:
+	git_commit_free(commit);
+	fp_list_free(out);
+	return -1;
+}
+
+struct hide_refs_ctx {
+	git_revwalk *walk;
+	const struct catchup_request *req;
+};
+
+static int
+hide_ref_cb(const char *name, void *payload)
+{
+	struct hide_refs_ctx *ctx = payload;
+	size_t i;
+
+	if (strcmp(name, ctx->req->ref_name) == 0)
+		return 0;
+	/* A ref this same push updated counts with its value from before the push. */
+	for (i = 0; i < ctx->req->n_pushed; i++) {
+		const struct catchup_pushed_ref *p = &ctx->req->pushed[i];
+
+		if (strcmp(p->ref_name, name) == 0) {
+			if (!p->old_is_zero && git_revwalk_hide(ctx->walk, &p->old) < 0)
+				git_error_clear();
+			return 0;
+		}
+	}
+	if (git_revwalk_hide_ref(ctx->walk, name) < 0)
+		git_error_clear();   /* refs to non-commits (trees, blobs) simply hide nothing */
+	return 0;
+}
+
+/* The commits reachable from TIP but not from the stops (or, when hide_other_refs, from any other ref). */
+static int
+unreachable_set(git_repository *repo, const git_oid *tip, const struct stop_list *stops,
+	const struct catchup_request *hide_other_refs, struct oidset *out, struct error *err)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (git_revwalk_new(&walk, repo) < 0)
+		return repo_error(err, "cannot start history walk");
+	git_revwalk_sorting(walk, GIT_SORT_NONE);
+	if (git_revwalk_push(walk, tip) < 0) {
+		repo_error(err, "cannot walk from %s", git_oid_tostr_s(tip));
+		goto fail;
+	}
+	for (i = 0; stops != NULL && i < stops->n; i++)
+		if (git_revwalk_hide(walk, stops->ids[i]) < 0)
+			git_error_clear();
+	if (hide_other_refs != NULL) {
+		struct hide_refs_ctx ctx = { walk, hide_other_refs };
+
+		if (git_reference_foreach_name(repo, hide_ref_cb, &ctx) < 0) {
+			repo_error(err, "cannot list references");
+			goto fail;
+		}
+	}
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		if (out->len == out->cap) {
+			out->cap = out->cap ? out->cap * 2 : 64;
+			out->ids = xrealloc(out->ids, out->cap * sizeof(*out->ids));
+		}
+		git_oid_cpy(&out->ids[out->len++], &id);
+	}
+	if (rc != GIT_ITEROVER) {
+		repo_error(err, "history walk from %s failed", git_oid_tostr_s(tip));
+		goto fail;
+	}
+	git_error_clear();
+	qsort(out->ids, out->len, sizeof(*out->ids), oid_cmp);
+	git_revwalk_free(walk);
+	return 0;
+fail:
+	git_revwalk_free(walk);
+	free(out->ids);
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+/*
+ * First-parent commits of TIP not reachable from the stops. Fast path: walk first parents until a stop (a
+ * fast-forward). When the walk reaches the root without meeting one (forced update, a merge that moved the old tip
+ * off the first-parent line), compute the exact set with a revwalk and walk again within it.
+ */
+static int
+collect_commits(git_repository *repo, const git_oid *tip, const char *base, struct stop_list *stops,
+	const struct catchup_request *hide_other_refs, struct fp_list *out, const struct replay_request *progress,
+	struct error *err)
+{
+	struct oidset set;
+	int rc;
+
+	if (hide_other_refs == NULL) {
+		if (walk_first_parents(repo, tip, base, stops->n ? boundary_in_stops : NULL, stops, out, progress,
+		    err) != 0)
+			return -1;
+		if (stops->n == 0 || out->has_boundary)
+			return 0;
+		fp_list_free(out);
+	}
+	if (unreachable_set(repo, tip, stops, hide_other_refs, &set, err) != 0)
+		return -1;
+	rc = walk_first_parents(repo, tip, base, boundary_outside_set, &set, out, progress, err);
+	free(set.ids);
+	return rc;
+}
+
+static void
+plan_free(struct plan *plan)
+{
+	size_t i, j;
+
+	for (i = 0; i < plan->len; i++) {
+		struct planned_issue *pi = &plan->issues[i];
+
+		for (j = 0; j < pi->n_files; j++) {
+			free(pi->files[j].path);
+			migration_name_clear(&pi->files[j].name);
+			free(pi->files[j].content);
+		}
+		free(pi->files);
+		free(pi->key);
+		free(pi->title);
+		free(pi->body);
+	}
+	free(plan->issues);
+	strset_clear(&plan->seen);
+	memset(plan, 0, sizeof(*plan));
+}
+
+static int
+planned_file_cmp(const void *a, const void *b)
+{
+	const struct planned_file *fa = a, *fb = b;
+
+	return migration_order_cmp(fa->name.version, fa->path, fb->name.version, fb->path);
+}
+
+/* Title from the template: {subject} {repository} {branch} {commit} {short} {path} {version}; at most 200 bytes. */
+static char *
+expand_title(const char *tmpl, const char *subject, const struct repo_config *repo, const char *branch,
+	const char *commit_hex, const struct planned_file *file)
+{
+	struct sbuf sb = SBUF_INIT;
+	const char *p = tmpl;
+
+	while (*p) {
+		const char *close = *p == '{' ? strchr(p, '}') : NULL;
+		size_t n = close ? (size_t)(close - p - 1) : 0;
+		const char *value = NULL;
+
+		if (close != NULL) {
+			if (n == 7 && strncmp(p + 1, "subject", n) == 0)
+				value = subject;
+			else if (n == 10 && strncmp(p + 1, "repository", n) == 0)
+				value = repo->name;
+			else if (n == 6 && strncmp(p + 1, "branch", n) == 0)
+				value = branch;
+			else if (n == 6 && strncmp(p + 1, "commit", n) == 0)
+				value = commit_hex;
+			else if (n == 4 && strncmp(p + 1, "path", n) == 0)
+				value = file ? file->path : "";
+			else if (n == 7 && strncmp(p + 1, "version", n) == 0)
+				value = file ? file->name.version : "";
+			else if (n == 5 && strncmp(p + 1, "short", n) == 0) {
+				sbuf_add(&sb, commit_hex, 12);
+				p = close + 1;
+				continue;
+			}
+		}
+		if (value != NULL) {
+			sbuf_adds(&sb, value);
+			p = close + 1;
+		} else {
+			sbuf_add(&sb, p, 1);
+			p++;
+		}
+	}
+	if (sb.len > 200) {
+		size_t cut = 200;
+
+		while (cut > 0 && ((unsigned char)sb.buf[cut] & 0xC0) == 0x80)
+			cut--;   /* do not split a UTF-8 sequence */
+		sb.buf[cut] = '\0';
+		sb.len = cut;
+	}
+	if (sb.len == 0)
+		sbuf_addf(&sb, "%s", commit_hex);
+	return sbuf_detach(&sb);
+}
+
+static char *
+build_body(const char *commit_body, const struct repo_config *repo, const char *branch, const char *commit_hex,
+	const struct planned_file *files, size_t n_files)
+{
+	struct sbuf sb = SBUF_INIT;
+	size_t i;
+
+	if (commit_body != NULL && commit_body[0] != '\0') {
+		sbuf_adds(&sb, commit_body);
+		while (sb.len > 0 && sb.buf[sb.len - 1] == '\n')
+			sb.buf[--sb.len] = '\0';
+		sbuf_adds(&sb, "\n\n");
+	}
+	sbuf_adds(&sb, "Migration files:\n");
+	for (i = 0; i < n_files; i++)
+		sbuf_addf(&sb, "- %s (version %s, %s)\n", files[i].path, files[i].name.version,
+			migration_type_name(files[i].name.type));
+	sbuf_addf(&sb, "\nbbgitops: %s@%s %s", repo->name, branch, commit_hex);
+	return sbuf_detach(&sb);
+}
+
+static void
+plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *repo, const char *branch,
+	struct planned_file *files, size_t n_files, const char *key)
+{
+	struct planned_issue *pi;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (plan->len == plan->cap) {
+		plan->cap = plan->cap ? plan->cap * 2 : 8;
+		plan->issues = xrealloc(plan->issues, plan->cap * sizeof(*plan->issues));
+	}
+	pi = &plan->issues[plan->len++];
+	memset(pi, 0, sizeof(*pi));
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(commit));
+	git_oid_cpy(&pi->commit, git_commit_id(commit));
+	pi->files = files;
+	pi->n_files = n_files;
+	pi->key = xstrdup(key);
+	pi->title = expand_title(repo->title_template, git_commit_summary(commit) ? git_commit_summary(commit) : "",
+		repo, branch, hex, n_files == 1 && key[0] ? &files[0] : NULL);
+	pi->body = build_body(git_commit_body(commit), repo, branch, hex, files, n_files);
+}
+
+/* The migration files COMMIT adds or modifies that the ledger (and this run) has not seen, planned as issues. */
+static int
+plan_commit(struct state *st, git_repository *repo, const struct repo_config *rc, const char *branch,
+	const git_oid *id, struct plan *plan, struct error *err)
+{
+	git_commit *commit = NULL, *parent = NULL;
+	struct repo_change *changes = NULL;
+	struct planned_file *files = NULL;
+	size_t n_changes = 0, n_files = 0, i;
+	int ret = -1;
+
+	if (git_commit_lookup(&commit, repo, id) < 0)
+		return repo_error(err, "cannot read commit %s", git_oid_tostr_s(id));
+	if (git_commit_parentcount(commit) > 0 && git_commit_parent(&parent, commit, 0) < 0) {
+		repo_error(err, "cannot read first parent of %s", git_oid_tostr_s(id));
+		goto out;
+	}
+	if (repo_base_changes(repo, commit, parent, rc->base_directory, &changes, &n_changes, err) != 0)
+		goto out;
+	files = xcalloc(n_changes ? n_changes : 1, sizeof(*files));
+	for (i = 0; i < n_changes; i++) {
+		struct planned_file *f = &files[n_files];
+		char *seen_key;
+		bool in_ledger = false;
+
+		if (!migration_parse(changes[i].name, &f->name))
+			continue;
+		f->path = migration_join_path(rc->base_directory, changes[i].name);
+		git_oid_tostr(f->blob, sizeof(f->blob), &changes[i].blob);
+		seen_key = xasprintf("%s\n%s", f->path, f->blob);
+		if (st != NULL && !strset_contains(&plan->seen, seen_key) &&
+		    state_ledger_contains(st, rc->name, branch, f->path, f->blob, &in_ledger, err) != 0) {
+			free(seen_key);
+			free(f->path);
+			migration_name_clear(&f->name);
+			goto out;
+		}
+		if (in_ledger || !strset_add(&plan->seen, seen_key)) {
+			free(seen_key);
+			free(f->path);
+			migration_name_clear(&f->name);
+			continue;
+		}
+		free(seen_key);
+		if (repo_read_blob(repo, &changes[i].blob, &f->content, &f->content_len, err) != 0) {
+			error_prefix(err, "%s", f->path);
+			free(f->path);
+			migration_name_clear(&f->name);
+			goto out;
+		}
+		n_files++;
+	}
+	if (n_files > 0) {
+		qsort(files, n_files, sizeof(*files), planned_file_cmp);
+		if (rc->group_by == GROUP_BY_FILE) {
+			for (i = 0; i < n_files; i++) {
+				struct planned_file *one = xmalloc(sizeof(*one));
+
+				*one = files[i];
+				plan_add_issue(plan, commit, rc, branch, one, 1, one->path);
+			}
+			free(files);
+		} else {
+			plan_add_issue(plan, commit, rc, branch, files, n_files, "");
+		}
+		files = NULL;
+		n_files = 0;
+	}
+	ret = 0;
+out:
+	for (i = 0; files != NULL && i < n_files; i++) {
+		free(files[i].path);
+		migration_name_clear(&files[i].name);
+		free(files[i].content);
+	}
+	free(files);
+	repo_changes_free(changes, n_changes);
+	git_commit_free(parent);
+	git_commit_free(commit);
+	return ret;
+}
+
+/* Plans every commit of LIST whose base subtree differs from its first parent's, oldest first. */
+static int
+plan_commits(struct state *st, git_repository *repo, const struct repo_config *rc, const char *branch,
+	const struct fp_list *list, struct plan *plan, struct error *err)
+{
+	size_t i;
+
+	for (i = list->len; i-- > 0;) {
+		const struct fp_commit *fc = &list->items[i];
+		bool parent_has;
+		const git_oid *parent_base;
+
+		if (i + 1 < list->len) {
+			parent_has = list->items[i + 1].has_base;
+			parent_base = &list->items[i + 1].base;
+		} else {
+			parent_has = list->has_boundary && list->boundary_has_base;
+			parent_base = &list->boundary_base;
+		}
+		if (!fc->has_base || (parent_has && git_oid_equal(&fc->base, parent_base)))
+			continue;
+		if (plan_commit(st, repo, rc, branch, &fc->id, plan, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Writes the planned issues and their ledger rows; files the ledger gained meanwhile are dropped. */
+static int
+write_plan(struct state *st, const struct repo_config *rc, const char *branch, const char *status,
+	struct plan *plan, long long *ids, struct catchup_result *res, struct error *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < plan->len; i++) {
+		struct planned_issue *pi = &plan->issues[i];
+		char hex[GIT_OID_HEXSZ + 1];
+		struct state_new_issue ni;
+		long long id = 0;
+		size_t queued = 0;
+
+		ids[i] = 0;
+		git_oid_tostr(hex, sizeof(hex), &pi->commit);
+		ni = (struct state_new_issue){ rc->name, branch, hex, pi->key, pi->title, pi->body, status };
+		if (state_issue_insert(st, &ni, &id, err) != 0)
+			return -1;
+		if (id == 0)
+			continue;   /* the same commit's issue exists already: finding it twice never creates it twice */
+		for (j = 0; j < pi->n_files; j++) {
+			struct planned_file *f = &pi->files[j];
+			struct state_new_migration m = { rc->name, branch, f->path, f->blob, f->name.version,
+				migration_type_name(f->name.type), f->name.description, hex, id, f->content,
+				f->content_len };
+			bool inserted = false;
+
+			if (state_migration_insert(st, &m, &inserted, err) != 0)
+				return -1;
+			queued += inserted;
+		}
+		if (queued == 0) {
+			/* Every file was queued by someone else meanwhile: drop the empty issue. */
+			sqlite3_stmt *stmt = NULL;
+
+			if (sqlite3_prepare_v2(state_db(st), "DELETE FROM issues WHERE id = ?1", -1, &stmt, NULL) !=
+			    SQLITE_OK)
+				return state_error(st, err, "dropping empty issue");
+			sqlite3_bind_int64(stmt, 1, id);
+			if (sqlite3_step(stmt) != SQLITE_DONE) {
+				sqlite3_finalize(stmt);
+				return state_error(st, err, "dropping empty issue");
+			}
+			sqlite3_finalize(stmt);
+			continue;
+		}
+		ids[i] = id;
+		res->issues++;
+		res->migrations += queued;
+	}
+	return 0;
+}
+
+static int
+oid_from_hex(git_oid *out, const char *hex, struct error *err)
+{
+	if (git_oid_fromstr(out, hex) < 0)
+		return repo_error(err, "bad commit id '%s' in state", hex);
+	return 0;
+}
+
+int
+catchup_branch(struct state *st, git_repository *repo, const struct catchup_request *req,
+	struct catchup_result *res, struct error *err)
+{
+	const struct repo_config *rc = req->repo;
+	struct fp_list list = { 0 };
+	struct plan plan = { 0 };
+	struct stop_list stops = { { NULL, NULL }, 0 };
+	const struct catchup_request *hide_other_refs = NULL;
+	long long *ids = NULL;
+	char cursor_hex[GIT_OID_HEXSZ + 1], tip_hex[GIT_OID_HEXSZ + 1];
+	git_oid cursor;
+	bool have_cursor = false;
+
+	memset(res, 0, sizeof(*res));
+	if (state_begin_immediate(st, err) != 0)
+		return -1;
+	if (state_cursor_get(st, rc->name, req->branch, cursor_hex, &have_cursor, err) != 0)
+		goto fail;
+	if (req->tip == NULL) {
+		if (have_cursor && state_cursor_delete(st, rc->name, req->branch, err) != 0)
+			goto fail;
+		res->deleted = true;
+		return state_commit(st, err);
+	}
+	git_oid_tostr(tip_hex, sizeof(tip_hex), req->tip);
+
+	if (have_cursor) {
+		if (oid_from_hex(&cursor, cursor_hex, err) != 0)
+			goto fail;
+		if (git_oid_equal(&cursor, req->tip))
+			goto done;
+		if (!repo_has_object(repo, &cursor)) {
+			state_event(st, "warning", rc->name, "%s: cursor commit %s is missing (history rewritten and "
+				"pruned); re-baselined at %s without reporting", req->branch, cursor_hex, tip_hex);
+			log_warnx("%s: %s: cursor commit %.12s is missing; re-baselined at %.12s", rc->name,
+				req->branch, cursor_hex, tip_hex);
+			res->rebaselined = true;
+			goto move_cursor;
+		}
+		stops.ids[stops.n++] = &cursor;
+		/* A forced update counts only commits reachable from neither the cursor nor the old tip. */
+		if (req->old != NULL && !git_oid_equal(req->old, &cursor) && repo_has_object(repo, req->old))
+			stops.ids[stops.n++] = req->old;
+	} else if (req->origin == CATCHUP_HOOK && req->created) {
+		hide_other_refs = req;   /* only commits the push introduced: not reachable from any other ref */
+	} else if (req->origin == CATCHUP_HOOK && req->old != NULL && repo_has_object(repo, req->old)) {
+		stops.ids[stops.n++] = req->old;
+	} else if (req->origin == CATCHUP_POLL && rc->start == START_TIP) {
+		res->baseline_only = true;
+		goto move_cursor;
+	}
+
+	if (stops.n == 2) {
+		/* Fast-forward from the cursor: the old tip is irrelevant (and hiding it would hide missed commits). */
+		struct stop_list only_cursor = { { &cursor, NULL }, 1 };
+
+		if (walk_first_parents(repo, req->tip, rc->base_directory, boundary_in_stops, &only_cursor, &list,
+		    NULL, err) != 0)
+			goto fail;
+		if (!list.has_boundary) {
+			fp_list_free(&list);
+			if (collect_commits(repo, req->tip, rc->base_directory, &stops, NULL, &list, NULL, err) != 0)
+				goto fail;
+		}
+	} else if (collect_commits(repo, req->tip, rc->base_directory, &stops, hide_other_refs, &list, NULL,
+	    err) != 0) {
+		goto fail;
+	}
+	res->commits = list.len;
+	if (list.len == 0 && have_cursor) {
+		int rc2 = git_graph_descendant_of(repo, &cursor, req->tip);
+
+		if (rc2 < 0) {
+			repo_error(err, "cannot compare %s with the cursor", tip_hex);
+			goto fail;
+		}
+		if (rc2 == 1)
+			goto done;   /* a late hook for a tip the cursor has already passed: never move back */
+	}
+	if (plan_commits(st, repo, rc, req->branch, &list, &plan, err) != 0)
+		goto fail;
+	ids = xcalloc(plan.len ? plan.len : 1, sizeof(*ids));
+	if (write_plan(st, rc, req->branch, req->status, &plan, ids, res, err) != 0)
+		goto fail;
+move_cursor:
+	if (state_cursor_set(st, rc->name, req->branch, tip_hex, err) != 0)
+		goto fail;
+	git_oid_cpy(&res->cursor, req->tip);
+	res->cursor_set = true;
+	goto commit;
+done:
+	git_oid_cpy(&res->cursor, &cursor);
+	res->cursor_set = true;
+commit:
+	if (state_commit(st, err) != 0)
+		goto fail;
+	free(ids);
+	plan_free(&plan);
+	fp_list_free(&list);
+	return 0;
+fail:
+	state_rollback(st);
+	free(ids);
+	plan_free(&plan);
+	fp_list_free(&list);
+	error_prefix(err, "%s: %s", rc->name, req->branch);
+	return -1;
+}
+
+/* A state_issue view of a planned issue, for on_issue callbacks. */
+static void
+issue_view(const struct plan *plan, size_t i, long long id, const char *status, const char *repository,
+	const char *branch, struct state_issue *out, char *commit_hex)
+{
+	const struct planned_issue *pi = &plan->issues[i];
+	size_t j;
+
+	memset(out, 0, sizeof(*out));
+	git_oid_tostr(commit_hex, GIT_OID_HEXSZ + 1, &pi->commit);
+	out->id = id;
+	out->repository = (char *)repository;
+	out->branch = (char *)branch;
+	out->commit = commit_hex;
+	out->key = pi->key;
+	out->title = pi->title;
+	out->body = pi->body;
+	out->status = (char *)status;
+	out->files = xcalloc(pi->n_files ? pi->n_files : 1, sizeof(*out->files));
+	out->n_files = pi->n_files;
+	for (j = 0; j < pi->n_files; j++) {
+		out->files[j].path = pi->files[j].path;
+		out->files[j].version = pi->files[j].name.version;
+		out->files[j].type = (char *)migration_type_name(pi->files[j].name.type);
+		out->files[j].blob = (char *)pi->files[j].blob;
+		out->files[j].description = pi->files[j].name.description;
+	}
+}
+
+int
+catchup_replay(struct state *st, git_repository *repo, const struct replay_request *req,
+	int (*on_issue)(const struct state_issue *issue, void *arg), void *arg, struct catchup_result *res,
+	struct error *err)
+{
+	const struct repo_config *rc = req->repo;
+	struct stop_list stops = { { req->from, NULL }, req->from ? 1 : 0 };
+	struct fp_list list = { 0 };
+	struct plan plan = { 0 };
+	long long *ids = NULL;
+	size_t i;
+	int ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	/* Scanning reads git only (and the ledger, read-only): no write lock is held while it runs. */
+	if (collect_commits(repo, req->to, rc->base_directory, &stops, NULL, &list, req, err) != 0)
+		goto out;
+	res->commits = list.len;
+	if (plan_commits(st, repo, rc, req->branch, &list, &plan, err) != 0)
+		goto out;
+	ids = xcalloc(plan.len ? plan.len : 1, sizeof(*ids));
+	if (req->dry_run) {
+		for (i = 0; i < plan.len; i++)
+			res->migrations += plan.issues[i].n_files;
+		res->issues = plan.len;
+	} else {
+		if (state_begin_immediate(st, err) != 0)
+			goto out;
+		if (write_plan(st, rc, req->branch, req->status, &plan, ids, res, err) != 0 ||
+		    state_commit(st, err) != 0) {
+			state_rollback(st);
+			goto out;
+		}
+	}
+	for (i = 0; on_issue != NULL && i < plan.len; i++) {
+		struct state_issue view;
+		char hex[GIT_OID_HEXSZ + 1];
+		int rc2;
+
+		if (!req->dry_run && ids[i] == 0)
+			continue;
+		issue_view(&plan, i, req->dry_run ? 0 : ids[i], req->dry_run ? NULL : req->status, rc->name,
+			req->branch, &view, hex);
+		rc2 = on_issue(&view, arg);
+		free(view.files);
+		if (rc2 != 0) {
+			ret = rc2;
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		error_prefix(err, "%s: %s", rc->name, req->branch);
+	free(ids);
+	plan_free(&plan);
+	fp_list_free(&list);
+	return ret;
+}

@@ -1,0 +1,151 @@
+/*
+ * cmd_install_hook.c — `bbgitops install-hook GIT_DIR [--pre-receive]`: writes a hook that execs this binary with
+ * the configuration it was given, so pushes over SSH or HTTP (whose environment we do not control) use the right
+ * one. Replaces only a hook it wrote itself (recognised by its marker line); written atomically (temp + rename).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "util.h"
+
+#define HOOK_MARKER "# installed by bbgitops install-hook"
+
+/* POSIX shell single-quoting: ' becomes '\'' */
+static void
+add_quoted(struct sbuf *sb, const char *s)
+{
+	sbuf_adds(sb, "'");
+	for (; *s; s++) {
+		if (*s == '\'')
+			sbuf_adds(sb, "'\\''");
+		else
+			sbuf_add(sb, s, 1);
+	}
+	sbuf_adds(sb, "'");
+}
+
+/* The hooks directory of a bare repository or of a work tree's .git. */
+static char *
+hooks_dir(const char *git_dir)
+{
+	char *dotgit = xasprintf("%s/.git", git_dir), *dir;
+	struct stat st;
+
+	if (stat(dotgit, &st) == 0 && S_ISDIR(st.st_mode))
+		dir = xasprintf("%s/hooks", dotgit);
+	else
+		dir = xasprintf("%s/hooks", git_dir);
+	free(dotgit);
+	return dir;
+}
+
+static bool
+is_ours(const char *path)
+{
+	char buf[4096];
+	size_t n;
+	FILE *fp = fopen(path, "re");
+
+	if (fp == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, HOOK_MARKER) != NULL;
+}
+
+static int
+write_hook(const char *dir, const char *name, const char *content)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	char *tmp = xasprintf("%s/.%s.bbgitops-tmp", dir, name);
+	struct stat st;
+	size_t len = strlen(content);
+	int fd = -1, rc = 1;
+
+	if (lstat(path, &st) == 0 && !is_ours(path)) {
+		fprintf(stderr, "bbgitops: %s exists and was not installed by bbgitops; not overwriting it.\n"
+			"bbgitops: chain it instead: call `%s` from your hook, passing stdin through.\n", path,
+			strrchr(content, '\n') ? "bbgitops -c CONFIG post-receive" : "bbgitops");
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (fd < 0) {
+		fprintf(stderr, "bbgitops: cannot write %s: %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	if (write(fd, content, len) != (ssize_t)len || fchmod(fd, 0755) != 0 || fsync(fd) != 0) {
+		fprintf(stderr, "bbgitops: cannot write %s: %s\n", tmp, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		fd = -1;
+		fprintf(stderr, "bbgitops: cannot install %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	printf("installed %s\n", path);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+int
+cmd_install_hook(const struct cli *cli, int argc, char **argv)
+{
+	struct sbuf content = SBUF_INIT;
+	const char *git_dir = NULL, *mode = "post-receive";
+	struct stat st;
+	char *dir = NULL;
+	int i, rc = 2;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--pre-receive") == 0)
+			mode = "pre-receive";
+		else if (argv[i][0] == '-' || git_dir != NULL)
+			goto usage;
+		else
+			git_dir = argv[i];
+	}
+	if (git_dir == NULL)
+		goto usage;
+	if (stat(git_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "bbgitops: %s is not a git directory\n", git_dir);
+		return 2;
+	}
+	if (access(cli->config_path, R_OK) != 0)
+		fprintf(stderr, "bbgitops: warning: %s is not readable now; the hook will use it anyway\n",
+			cli->config_path);
+	dir = hooks_dir(git_dir);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "bbgitops: cannot create %s: %s\n", dir, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	sbuf_addf(&content, "#!/bin/sh\n%s (%s)\n# Runs bbgitops with a fixed configuration: pushes over SSH or "
+		"HTTP do not carry our environment.\nexec ", HOOK_MARKER, mode);
+	add_quoted(&content, cli->self_exe);
+	sbuf_adds(&content, " -c ");
+	add_quoted(&content, cli->config_path);
+	sbuf_addf(&content, " %s\n", mode);
+	rc = write_hook(dir, mode, sbuf_str(&content));
+out:
+	free(dir);
+	sbuf_release(&content);
+	return rc;
+usage:
+	fprintf(stderr, "usage: bbgitops [-c FILE] install-hook GIT_DIR [--pre-receive]\n");
+	return 2;
+}

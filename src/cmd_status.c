@@ -1,0 +1,228 @@
+/*
+ * cmd_status.c — `bbgitops status [--json]`: per repository its watched branches' cursors and its issues by
+ * status, the Bytebase dialect in use, and the recent warnings and errors from the event log.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "state.h"
+#include "util.h"
+
+#define STATUS_EVENTS 20
+
+static const char *const statuses[] = { "local", "pending", "created", "failed", "skipped" };
+
+static json_t *
+repo_status(struct state *st, const struct repo_config *r, struct error *err)
+{
+	json_t *obj = json_object(), *branches = json_array(), *counts = json_object();
+	sqlite3_stmt *stmt = NULL;
+	size_t i;
+
+	json_object_set_new(obj, "name", json_string(r->name));
+	json_object_set_new(obj, r->path ? "path" : "url", json_string(r->path ? r->path : r->url));
+	json_object_set_new(obj, "branch", json_string(r->branch));
+	json_object_set_new(obj, "base_directory", json_string(r->base_directory));
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		json_object_set_new(counts, statuses[i], json_integer(0));
+	if (st != NULL) {
+		if (sqlite3_prepare_v2(state_db(st), "SELECT branch, commit_id, updated_at FROM cursors "
+		    "WHERE repository = ?1 ORDER BY branch", -1, &stmt, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_text(stmt, 1, r->name, -1, SQLITE_STATIC);
+		while (sqlite3_step(stmt) == SQLITE_ROW)
+			json_array_append_new(branches, json_pack("{s:s, s:s, s:I}",
+				"branch", (const char *)sqlite3_column_text(stmt, 0),
+				"cursor", (const char *)sqlite3_column_text(stmt, 1),
+				"updated_at", (json_int_t)sqlite3_column_int64(stmt, 2)));
+		sqlite3_finalize(stmt);
+		if (sqlite3_prepare_v2(state_db(st), "SELECT status, count(*) FROM issues WHERE repository = ?1 "
+		    "GROUP BY status", -1, &stmt, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_text(stmt, 1, r->name, -1, SQLITE_STATIC);
+		while (sqlite3_step(stmt) == SQLITE_ROW)
+			json_object_set_new(counts, (const char *)sqlite3_column_text(stmt, 0),
+				json_integer(sqlite3_column_int64(stmt, 1)));
+		sqlite3_finalize(stmt);
+	}
+	json_object_set_new(obj, "branches", branches);
+	json_object_set_new(obj, "issues", counts);
+	return obj;
+fail:
+	state_error(st, err, "reading status");
+	json_decref(obj);
+	json_decref(branches);
+	json_decref(counts);
+	return NULL;
+}
+
+static json_t *
+recent_events(struct state *st, struct error *err)
+{
+	json_t *events = json_array();
+	sqlite3_stmt *stmt = NULL;
+
+	if (st == NULL)
+		return events;
+	if (sqlite3_prepare_v2(state_db(st), "SELECT time, level, repository, message FROM "
+	    "(SELECT * FROM events ORDER BY id DESC LIMIT ?1) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK) {
+		state_error(st, err, "reading events");
+		json_decref(events);
+		return NULL;
+	}
+	sqlite3_bind_int(stmt, 1, STATUS_EVENTS);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *repo = (const char *)sqlite3_column_text(stmt, 2);
+
+		json_array_append_new(events, json_pack("{s:I, s:s, s:s?, s:s}",
+			"time", (json_int_t)sqlite3_column_int64(stmt, 0),
+			"level", (const char *)sqlite3_column_text(stmt, 1),
+			"repository", repo,
+			"message", (const char *)sqlite3_column_text(stmt, 3)));
+	}
+	sqlite3_finalize(stmt);
+	return events;
+}
+
+static char *
+setting(struct state *st, const char *key)
+{
+	sqlite3_stmt *stmt = NULL;
+	char *value = NULL;
+
+	if (st == NULL ||
+	    sqlite3_prepare_v2(state_db(st), "SELECT value FROM settings WHERE key = ?1", -1, &stmt, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != NULL)
+		value = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return value;
+}
+
+static void
+print_text(const json_t *status)
+{
+	const json_t *repos = json_object_get(status, "repositories"), *repo, *events, *ev, *bb;
+	size_t i, j;
+
+	bb = json_object_get(status, "bytebase");
+	if (json_is_object(bb))
+		printf("bytebase: %s (api %s)\n", json_string_value(json_object_get(bb, "url")),
+			json_is_string(json_object_get(bb, "dialect")) ?
+			json_string_value(json_object_get(bb, "dialect")) : "not detected yet");
+	else
+		printf("bytebase: not configured (issues stay in the local store)\n");
+	printf("state: %s\n", json_string_value(json_object_get(status, "state_dir")));
+	json_array_foreach(repos, i, repo) {
+		const json_t *counts = json_object_get(repo, "issues"), *br;
+
+		printf("\n%s  %s  branch %s  base %s/\n", json_string_value(json_object_get(repo, "name")),
+			json_is_string(json_object_get(repo, "path")) ?
+			json_string_value(json_object_get(repo, "path")) :
+			json_string_value(json_object_get(repo, "url")),
+			json_string_value(json_object_get(repo, "branch")),
+			json_string_value(json_object_get(repo, "base_directory")));
+		printf("  issues: local %lld, pending %lld, created %lld, failed %lld, skipped %lld\n",
+			json_integer_value(json_object_get(counts, "local")),
+			json_integer_value(json_object_get(counts, "pending")),
+			json_integer_value(json_object_get(counts, "created")),
+			json_integer_value(json_object_get(counts, "failed")),
+			json_integer_value(json_object_get(counts, "skipped")));
+		json_array_foreach(json_object_get(repo, "branches"), j, br)
+			printf("  %s at %.12s\n", json_string_value(json_object_get(br, "branch")),
+				json_string_value(json_object_get(br, "cursor")));
+	}
+	events = json_object_get(status, "events");
+	if (json_array_size(events) > 0)
+		printf("\nrecent events:\n");
+	json_array_foreach(events, i, ev) {
+		char when[32];
+		time_t t = (time_t)json_integer_value(json_object_get(ev, "time"));
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		printf("  %s %-7s %s: %s\n", when, json_string_value(json_object_get(ev, "level")),
+			json_is_string(json_object_get(ev, "repository")) ?
+			json_string_value(json_object_get(ev, "repository")) : "-",
+			json_string_value(json_object_get(ev, "message")));
+	}
+}
+
+int
+cmd_status(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *status = NULL, *repos, *events;
+	struct error err = ERROR_INIT;
+	struct config *cfg = NULL;
+	struct state *st = NULL;
+	bool json = false, exists;
+	char *dialect;
+	size_t i;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (opt != 'j') {
+			fprintf(stderr, "usage: bbgitops status [--json]\n");
+			return 2;
+		}
+		json = true;
+	}
+	if ((rc = cli_load_config(cli, &cfg)) != 0)
+		return rc;
+	rc = 1;
+	if (cli_open_existing_state(cfg, &st, &exists, &err) != 0) {
+		fprintf(stderr, "bbgitops: %s\n", err.msg);
+		goto out;
+	}
+	status = json_object();
+	json_object_set_new(status, "config", json_string(cfg->file));
+	json_object_set_new(status, "state_dir", json_string(cfg->state_dir));
+	if (cfg->bytebase != NULL) {
+		dialect = setting(st, "bytebase.dialect");
+		json_object_set_new(status, "bytebase", json_pack("{s:s, s:s?}", "url", cfg->bytebase->url,
+			"dialect", dialect));
+		free(dialect);
+	} else {
+		json_object_set_new(status, "bytebase", json_null());
+	}
+	repos = json_array();
+	json_object_set_new(status, "repositories", repos);
+	for (i = 0; i < cfg->n_repos; i++) {
+		json_t *r = repo_status(st, &cfg->repos[i], &err);
+
+		if (r == NULL) {
+			fprintf(stderr, "bbgitops: %s\n", err.msg);
+			goto out;
+		}
+		json_array_append_new(repos, r);
+	}
+	events = recent_events(st, &err);
+	if (events == NULL) {
+		fprintf(stderr, "bbgitops: %s\n", err.msg);
+		goto out;
+	}
+	json_object_set_new(status, "events", events);
+	if (json) {
+		if (json_dumpf(status, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+			goto out;
+		putchar('\n');
+	} else {
+		print_text(status);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		goto out;
+	rc = 0;
+out:
+	json_decref(status);
+	state_close(st);
+	config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,648 @@
+/*
+ * config.c — reads the libconfig file into struct config and validates it completely: every problem is collected
+ * as "FILE:LINE: message" so an operator fixes them all at once. Unknown keys are errors (a typo must not silently
+ * change behaviour). Secrets are never read here except to check the config file's own permissions.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "migration.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
+struct parser {
+	const char *file;
+	struct strlist *errors;
+	bool file_private;    /* the config file itself is not readable by group/others */
+};
+
+static void parser_error(struct parser *p, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+parser_error(struct parser *p, const config_setting_t *s, const char *fmt, ...)
+{
+	struct sbuf sb = SBUF_INIT;
+	int line = s ? config_setting_source_line(s) : 0;
+	va_list ap;
+
+	if (line > 0)
+		sbuf_addf(&sb, "%s:%d: ", p->file, line);
+	else
+		sbuf_addf(&sb, "%s: ", p->file);
+	va_start(ap, fmt);
+	sbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	strlist_push(p->errors, sbuf_detach(&sb));
+}
+
+const char *
+config_default_path(const char *from_command_line)
+{
+	const char *env;
+
+	if (from_command_line != NULL)
+		return from_command_line;
+	env = getenv("BBGITOPS_CONFIG");
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return SYSCONFDIR "/bbgitops.conf";
+}
+
+/* Checks that every member of GROUP is one of the NULL-terminated KNOWN names. */
+static void
+check_known_keys(struct parser *p, const config_setting_t *group, const char *where, const char *const *known)
+{
+	int i, n = config_setting_length(group);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(m);
+		const char *const *k;
+		bool ok = false;
+
+		if (name == NULL)
+			continue;
+		for (k = known; *k != NULL; k++)
+			if (strcmp(*k, name) == 0)
+				ok = true;
+		if (!ok)
+			parser_error(p, m, "unknown key '%s'%s%s", name, where[0] ? " in " : "", where);
+	}
+}
+
+/* A string member: NULL when absent; an error when present but not a string. */
+static char *
+get_string(struct parser *p, const config_setting_t *group, const char *key, bool required, const char *where)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	const char *v;
+
+	if (s == NULL) {
+		if (required)
+			parser_error(p, group, "%s: missing '%s'", where, key);
+		return NULL;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		parser_error(p, s, "'%s' must be a string", key);
+		return NULL;
+	}
+	v = config_setting_get_string(s);
+	if (required && v[0] == '\0' && strcmp(key, "base_directory") != 0) {
+		parser_error(p, s, "'%s' must not be empty", key);
+		return NULL;
+	}
+	return xstrdup(v);
+}
+
+static long
+get_long(struct parser *p, const config_setting_t *group, const char *key, long dflt, long min, long max)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	long long v;
+
+	if (s == NULL)
+		return dflt;
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
+		parser_error(p, s, "'%s' must be an integer", key);
+		return dflt;
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		parser_error(p, s, "'%s' must be between %ld and %ld", key, min, max);
+		return dflt;
+	}
+	return (long)v;
+}
+
+/* Maps a string member onto one of NAMES (index = enum value); returns DFLT when absent or invalid. */
+static int
+get_enum(struct parser *p, const config_setting_t *group, const char *key, const char *const *names, int dflt)
+{
+	const config_setting_t *s = config_setting_get_member(group, key);
+	struct sbuf allowed = SBUF_INIT;
+	const char *v;
+	int i;
+
+	if (s == NULL)
+		return dflt;
+	if (config_setting_type(s) == CONFIG_TYPE_INT) {
+		char num[32];
+
+		snprintf(num, sizeof(num), "%d", config_setting_get_int(s));
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(names[i], num) == 0)
+				return i;
+		v = NULL;
+	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		v = config_setting_get_string(s);
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(names[i], v) == 0)
+				return i;
+	} else {
+		v = NULL;
+	}
+	for (i = 0; names[i] != NULL; i++)
+		sbuf_addf(&allowed, "%s%s", i ? " | " : "", names[i]);
+	if (v != NULL)
+		parser_error(p, s, "'%s' must be one of %s, not \"%s\"", key, sbuf_str(&allowed), v);
+	else
+		parser_error(p, s, "'%s' must be one of %s", key, sbuf_str(&allowed));
+	sbuf_release(&allowed);
+	return dflt;
+}
+
+static bool
+valid_repo_name(const char *name)
+{
+	const char *c;
+
+	if (name[0] == '\0' || name[0] == '.' || strlen(name) > 100)
+		return false;
+	for (c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		    *c == '-' || *c == '_' || *c == '.'))
+			return false;
+	return true;
+}
+
+static const char *const bytebase_keys[] = { "url", "service_account", "service_key", "service_key_file",
+	"timeout", "api", "ca_file", NULL };
+
+static struct bytebase_config *
+parse_bytebase(struct parser *p, const config_setting_t *g)
+{
+	static const char *const apis[] = { "auto", "2", "3", NULL };
+	struct bytebase_config *bb = xcalloc(1, sizeof(*bb));
+	const config_setting_t *s;
+
+	if (!config_setting_is_group(g)) {
+		parser_error(p, g, "'bytebase' must be a group { ... }");
+		free(bb);
+		return NULL;
+	}
+	check_known_keys(p, g, "bytebase", bytebase_keys);
+	bb->url = get_string(p, g, "url", true, "bytebase");
+	if (bb->url != NULL) {
+		size_t len = strlen(bb->url);
+
+		if (!str_starts_with(bb->url, "https://") && !str_starts_with(bb->url, "http://"))
+			parser_error(p, config_setting_get_member(g, "url"),
+				"'url' must start with https:// or http://");
+		while (len > 0 && bb->url[len - 1] == '/')
+			bb->url[--len] = '\0';
+	}
+	bb->service_account = get_string(p, g, "service_account", true, "bytebase");
+	bb->service_key = get_string(p, g, "service_key", false, "bytebase");
+	bb->service_key_file = get_string(p, g, "service_key_file", false, "bytebase");
+	if (bb->service_key == NULL && bb->service_key_file == NULL)
+		parser_error(p, g, "bytebase: one of 'service_key' or 'service_key_file' is required");
+	if (bb->service_key != NULL && bb->service_key_file != NULL)
+		parser_error(p, config_setting_get_member(g, "service_key"),
+			"'service_key' and 'service_key_file' are exclusive");
+	if (bb->service_key != NULL && !p->file_private)
+		parser_error(p, config_setting_get_member(g, "service_key"),
+			"the file holds 'service_key' but group or others can read it; chmod 600 %s", p->file);
+	bb->timeout = get_long(p, g, "timeout", 30, 1, 3600);
+	bb->api = (enum bytebase_api)get_enum(p, g, "api", apis, BYTEBASE_API_AUTO);
+	bb->ca_file = get_string(p, g, "ca_file", false, "bytebase");
+	s = config_setting_get_member(g, "ca_file");
+	if (bb->ca_file != NULL && bb->ca_file[0] != '/')
+		parser_error(p, s, "'ca_file' must be an absolute path");
+	return bb;
+}
+
+static const char *const repo_keys[] = { "name", "path", "url", "provider", "token_file", "username", "ssh_key",
+	"ssh_passphrase_file", "branch", "base_directory", "project", "database_group", "databases", "engine",
+	"group_by", "start", "title_template", NULL };
+
+static void
+parse_databases(struct parser *p, const config_setting_t *g, struct repo_config *r)
+{
+	const config_setting_t *s = config_setting_get_member(g, "databases");
+	int i, n;
+
+	if (s == NULL)
+		return;
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
+		parser_error(p, s, "'databases' must be a list of strings [\"instances/I/databases/D\", ...]");
+		return;
+	}
+	n = config_setting_length(s);
+	if (n == 0) {
+		parser_error(p, s, "'databases' must not be empty (omit it to target every database of the project)");
+		return;
+	}
+	r->databases = xcalloc((size_t)n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
+
+		if (v == NULL || !str_starts_with(v, "instances/") || strstr(v, "/databases/") == NULL) {
+			parser_error(p, e, "'databases' entries must look like \"instances/INSTANCE/databases/DB\"");
+			continue;
+		}
+		r->databases[r->n_databases++] = xstrdup(v);
+	}
+}
+
+static bool
+is_absolute_path_setting(struct parser *p, const config_setting_t *g, const char *key, const char *value)
+{
+	if (value != NULL && value[0] != '/') {
+		parser_error(p, config_setting_get_member(g, key), "'%s' must be an absolute path", key);
+		return false;
+	}
+	return true;
+}
+
+static void
+parse_repo(struct parser *p, const config_setting_t *g, struct repo_config *r, bool have_bytebase)
+{
+	static const char *const providers[] = { "none", "github", "gitlab", "bitbucket", "azure", "generic", NULL };
+	static const char *const group_bys[] = { "commit", "file", NULL };
+	static const char *const starts[] = { "tip", "all", NULL };
+	char *base;
+
+	r->line = config_setting_source_line(g);
+	check_known_keys(p, g, "repository entry", repo_keys);
+	r->name = get_string(p, g, "name", true, "repository entry");
+	if (r->name != NULL && !valid_repo_name(r->name))
+		parser_error(p, config_setting_get_member(g, "name"),
+			"'name' may only hold letters, digits, '-', '_' and '.' (not first), at most 100");
+	r->path = get_string(p, g, "path", false, "repository");
+	r->url = get_string(p, g, "url", false, "repository");
+	if (r->path == NULL && r->url == NULL)
+		parser_error(p, g, "repository '%s': one of 'path' or 'url' is required", r->name ? r->name : "?");
+	if (r->path != NULL && r->url != NULL)
+		parser_error(p, config_setting_get_member(g, "url"), "'path' and 'url' are exclusive");
+	is_absolute_path_setting(p, g, "path", r->path);
+	r->provider = (enum provider)get_enum(p, g, "provider", providers, PROVIDER_NONE);
+	r->token_file = get_string(p, g, "token_file", false, "repository");
+	r->username = get_string(p, g, "username", false, "repository");
+	r->ssh_key = get_string(p, g, "ssh_key", false, "repository");
+	r->ssh_passphrase_file = get_string(p, g, "ssh_passphrase_file", false, "repository");
+	is_absolute_path_setting(p, g, "token_file", r->token_file);
+	is_absolute_path_setting(p, g, "ssh_key", r->ssh_key);
+	is_absolute_path_setting(p, g, "ssh_passphrase_file", r->ssh_passphrase_file);
+	if (r->url == NULL && (r->token_file || r->ssh_key || r->provider != PROVIDER_NONE || r->username))
+		parser_error(p, g, "repository '%s': 'provider', 'token_file', 'username' and 'ssh_key' need 'url'",
+			r->name ? r->name : "?");
+	if (r->url != NULL && r->token_file && r->ssh_key)
+		parser_error(p, config_setting_get_member(g, "ssh_key"), "'token_file' and 'ssh_key' are exclusive");
+	if (r->url != NULL && r->token_file && r->provider == PROVIDER_NONE)
+		parser_error(p, config_setting_get_member(g, "token_file"),
+			"'token_file' needs 'provider' (github | gitlab | bitbucket | azure | generic)");
+	if (r->provider == PROVIDER_GENERIC && r->token_file && r->username == NULL)
+		parser_error(p, g, "repository '%s': provider \"generic\" needs 'username'", r->name ? r->name : "?");
+	if (r->ssh_passphrase_file && r->ssh_key == NULL)
+		parser_error(p, config_setting_get_member(g, "ssh_passphrase_file"),
+			"'ssh_passphrase_file' needs 'ssh_key'");
+
+	r->branch = get_string(p, g, "branch", false, "repository");
+	if (r->branch == NULL && config_setting_get_member(g, "branch") == NULL)
+		r->branch = xstrdup("main");
+	else if (r->branch != NULL && r->branch[0] == '\0')
+		parser_error(p, config_setting_get_member(g, "branch"), "'branch' must not be empty");
+	base = get_string(p, g, "base_directory", false, "repository");
+	r->base_directory = migration_normalize_base(base);
+	free(base);
+	r->project = get_string(p, g, "project", false, "repository");
+	if (r->project == NULL && have_bytebase && config_setting_get_member(g, "project") == NULL)
+		parser_error(p, g, "repository '%s': 'project' is required when 'bytebase' is configured",
+			r->name ? r->name : "?");
+	r->database_group = get_string(p, g, "database_group", false, "repository");
+	parse_databases(p, g, r);
+	if (r->database_group != NULL && r->databases != NULL)
+		parser_error(p, config_setting_get_member(g, "database_group"),
+			"'database_group' and 'databases' are exclusive");
+	r->engine = get_string(p, g, "engine", false, "repository");
+	r->group_by = (enum group_by)get_enum(p, g, "group_by", group_bys, GROUP_BY_COMMIT);
+	r->start = (enum start_mode)get_enum(p, g, "start", starts, START_TIP);
+	r->title_template = get_string(p, g, "title_template", false, "repository");
+	if (r->title_template == NULL)
+		r->title_template = xstrdup("{subject}");
+}
+
+static const char *const top_keys[] = { "state_dir", "bytebase", "hook", "poll", "repositories", NULL };
+static const char *const hook_keys[] = { "deliver", NULL };
+static const char *const poll_keys[] = { "interval", "jitter", "timeout", NULL };
+
+static void
+parse_root(struct parser *p, config_t *lc, struct config *cfg)
+{
+	static const char *const delivers[] = { "background", "inline", "none", NULL };
+	const config_setting_t *root = config_root_setting(lc), *s, *repos;
+	int i, n;
+
+	check_known_keys(p, root, "", top_keys);
+	cfg->state_dir = get_string(p, root, "state_dir", false, "top level");
+	if (cfg->state_dir == NULL && config_setting_get_member(root, "state_dir") == NULL)
+		cfg->state_dir = xstrdup(LOCALSTATEDIR "/lib/bbgitops");
+	if (cfg->state_dir != NULL && cfg->state_dir[0] != '/')
+		parser_error(p, config_setting_get_member(root, "state_dir"), "'state_dir' must be an absolute path");
+
+	s = config_setting_get_member(root, "bytebase");
+	if (s != NULL)
+		cfg->bytebase = parse_bytebase(p, s);
+
+	cfg->hook_deliver = HOOK_DELIVER_BACKGROUND;
+	s = config_setting_get_member(root, "hook");
+	if (s != NULL && !config_setting_is_group(s)) {
+		parser_error(p, s, "'hook' must be a group { ... }");
+	} else if (s != NULL) {
+		check_known_keys(p, s, "hook", hook_keys);
+		cfg->hook_deliver = (enum hook_deliver)get_enum(p, s, "deliver", delivers, HOOK_DELIVER_BACKGROUND);
+	}
+
+	cfg->poll_interval = 120;
+	cfg->poll_jitter = 30;
+	cfg->poll_timeout = 300;
+	s = config_setting_get_member(root, "poll");
+	if (s != NULL && !config_setting_is_group(s)) {
+		parser_error(p, s, "'poll' must be a group { ... }");
+	} else if (s != NULL) {
+		check_known_keys(p, s, "poll", poll_keys);
+		cfg->poll_interval = get_long(p, s, "interval", 120, 1, 86400 * 7);
+		cfg->poll_jitter = get_long(p, s, "jitter", 30, 0, 86400);
+		cfg->poll_timeout = get_long(p, s, "timeout", 300, 1, 86400);
+	}
+
+	repos = config_setting_get_member(root, "repositories");
+	if (repos == NULL) {
+		parser_error(p, NULL, "no 'repositories' list: nothing to watch");
+		return;
+	}
+	if (!config_setting_is_list(repos) && !config_setting_is_array(repos)) {
+		parser_error(p, repos, "'repositories' must be a list ( { ... }, { ... } )");
+		return;
+	}
+	n = config_setting_length(repos);
+	cfg->repos = xcalloc((size_t)n + 1, sizeof(*cfg->repos));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(repos, (unsigned)i);
+		struct repo_config *r = &cfg->repos[cfg->n_repos];
+		size_t j;
+
+		if (!config_setting_is_group(g)) {
+			parser_error(p, g, "each repository must be a group { name = ...; ... }");
+			continue;
+		}
+		parse_repo(p, g, r, cfg->bytebase != NULL);
+		cfg->n_repos++;
+		for (j = 0; r->name != NULL && j + 1 < cfg->n_repos; j++)
+			if (cfg->repos[j].name != NULL && strcmp(cfg->repos[j].name, r->name) == 0)
+				parser_error(p, config_setting_get_member(g, "name"),
+					"duplicate repository name '%s' (first at line %d)", r->name,
+					cfg->repos[j].line);
+	}
+}
+
+int
+config_load(const char *file, struct config **out, struct strlist *errors)
+{
+	struct parser p = { .file = file, .errors = errors, .file_private = false };
+	struct config *cfg = NULL;
+	size_t errors_before = errors->len;
+	struct stat st;
+	config_t lc;
+	FILE *fp;
+	char dir[PATH_MAX];
+	char *slash;
+
+	fp = fopen(file, "re");
+	if (fp == NULL) {
+		strlist_pushf(errors, "%s: cannot open: %s", file, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(fp), &st) == 0)
+		p.file_private = (st.st_mode & (S_IRGRP | S_IROTH)) == 0;
+	config_init(&lc);
+	snprintf(dir, sizeof(dir), "%s", file);
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		config_set_include_dir(&lc, dir[0] ? dir : "/");
+	}
+	if (config_read(&lc, fp) != CONFIG_TRUE) {
+		strlist_pushf(errors, "%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : file,
+			config_error_line(&lc), config_error_text(&lc));
+		goto fail;
+	}
+	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->file = xstrdup(file);
+	parse_root(&p, &lc, cfg);
+	if (errors->len != errors_before)
+		goto fail;
+	config_destroy(&lc);
+	fclose(fp);
+	*out = cfg;
+	return 0;
+fail:
+	config_free(cfg);
+	config_destroy(&lc);
+	fclose(fp);
+	return -1;
+}
+
+static void
+repo_config_clear(struct repo_config *r)
+{
+	size_t i;
+
+	free(r->name);
+	free(r->path);
+	free(r->url);
+	free(r->token_file);
+	free(r->username);
+	free(r->ssh_key);
+	free(r->ssh_passphrase_file);
+	free(r->branch);
+	free(r->base_directory);
+	free(r->project);
+	free(r->database_group);
+	for (i = 0; i < r->n_databases; i++)
+		free(r->databases[i]);
+	free(r->databases);
+	free(r->engine);
+	free(r->title_template);
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->n_repos; i++)
+		repo_config_clear(&cfg->repos[i]);
+	free(cfg->repos);
+	if (cfg->bytebase != NULL) {
+		free(cfg->bytebase->url);
+		free(cfg->bytebase->service_account);
+		if (cfg->bytebase->service_key != NULL)
+			explicit_bzero(cfg->bytebase->service_key, strlen(cfg->bytebase->service_key));
+		free(cfg->bytebase->service_key);
+		free(cfg->bytebase->service_key_file);
+		free(cfg->bytebase->ca_file);
+		free(cfg->bytebase);
+	}
+	free(cfg->state_dir);
+	free(cfg->file);
+	free(cfg);
+}
+
+int
+config_read_secret(const char *path, char **out, struct error *err)
+{
+	struct sbuf sb = SBUF_INIT;
+	struct stat st;
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return error_set(err, false, "%s: cannot open secret file: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		error_set(err, false, "%s: cannot stat secret file: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error_set(err, false, "%s: secret file is not a regular file", path);
+		goto fail;
+	}
+	if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+		error_set(err, false, "%s: secret file is readable by group or others (mode %04o); chmod 600 it",
+			path, (unsigned)(st.st_mode & 07777));
+		goto fail;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		sbuf_add(&sb, buf, (size_t)n);
+		if (sb.len > 65536) {
+			error_set(err, false, "%s: secret file is larger than 64 KiB", path);
+			goto fail;
+		}
+	}
+	if (n < 0) {
+		error_set(err, false, "%s: cannot read secret file: %s", path, strerror(errno));
+		goto fail;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	while (sb.len > 0 && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
+		sb.buf[--sb.len] = '\0';
+	if (sb.len == 0) {
+		sbuf_release(&sb);
+		return error_set(err, false, "%s: secret file is empty", path);
+	}
+	*out = sbuf_detach(&sb);
+	return 0;
+fail:
+	if (sb.buf != NULL)
+		explicit_bzero(sb.buf, sb.len);
+	sbuf_release(&sb);
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return -1;
+}
+
+int
+config_bytebase_key(const struct bytebase_config *bb, char **out, struct error *err)
+{
+	if (bb->service_key != NULL) {
+		*out = xstrdup(bb->service_key);
+		return 0;
+	}
+	return config_read_secret(bb->service_key_file, out, err);
+}
+
+static void
+check_secret_file(const struct config *cfg, const char *what, const char *path, struct strlist *errors)
+{
+	struct error err = ERROR_INIT;
+	char *secret = NULL;
+
+	if (path == NULL)
+		return;
+	if (config_read_secret(path, &secret, &err) != 0) {
+		strlist_pushf(errors, "%s: %s: %s", cfg->file, what, err.msg);
+		return;
+	}
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
+int
+config_check_secrets(const struct config *cfg, struct strlist *errors)
+{
+	size_t before = errors->len, i;
+
+	if (cfg->bytebase != NULL)
+		check_secret_file(cfg, "bytebase.service_key_file", cfg->bytebase->service_key_file, errors);
+	for (i = 0; i < cfg->n_repos; i++) {
+		const struct repo_config *r = &cfg->repos[i];
+
+		check_secret_file(cfg, "token_file", r->token_file, errors);
+		check_secret_file(cfg, "ssh_passphrase_file", r->ssh_passphrase_file, errors);
+		if (r->ssh_key != NULL && access(r->ssh_key, R_OK) != 0)
+			strlist_pushf(errors, "%s:%d: ssh_key %s: %s", cfg->file, r->line, r->ssh_key,
+				strerror(errno));
+	}
+	return errors->len == before ? 0 : -1;
+}
+
+bool
+config_branch_matches(const struct repo_config *repo, const char *branch)
+{
+	if (strpbrk(repo->branch, "*?[") == NULL)
+		return strcmp(repo->branch, branch) == 0;
+	return fnmatch(repo->branch, branch, FNM_PATHNAME) == 0;
+}
+
+const struct repo_config *
+config_find_repo(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_repos; i++)
+		if (strcmp(cfg->repos[i].name, name) == 0)
+			return &cfg->repos[i];
+	return NULL;
+}
+
+const char *
+config_provider_name(enum provider p)
+{
+	switch (p) {
+	case PROVIDER_GITHUB:
+		return "github";
+	case PROVIDER_GITLAB:
+		return "gitlab";
+	case PROVIDER_BITBUCKET:
+		return "bitbucket";
+	case PROVIDER_AZURE:
+		return "azure";
+	case PROVIDER_GENERIC:
+		return "generic";
+	case PROVIDER_NONE:
+	default:
+		return "none";
+	}
+}

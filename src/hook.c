@@ -1,0 +1,271 @@
+/*
+ * hook.c — the post-receive hook: reads every ref update from stdin, finds the configured entries for this
+ * repository, and catches up each watched branch that moved. Cheap until proven necessary: no SQLite and no
+ * libgit2 (whose start-up parses the CA bundle) unless a watched branch moved. Never fails the push: problems
+ * become one "bbgitops: " line for the pusher and an event for `status`; the exit status is always 0.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catchup.h"
+#include "commands.h"
+#include "deliver.h"
+#include "log.h"
+#include "repo.h"
+#include "spawn.h"
+#include "state.h"
+#include "util.h"
+
+struct ref_update {
+	char old_hex[GIT_OID_HEXSZ + 1];
+	char new_hex[GIT_OID_HEXSZ + 1];
+	char *ref;
+};
+
+struct work_item {
+	const struct repo_config *repo;
+	const struct ref_update *update;
+	const char *branch;
+};
+
+/* Reads all of stdin (a hook must, even with nothing to do). Malformed lines are reported and skipped. */
+static size_t
+read_updates(FILE *in, struct ref_update **out)
+{
+	struct ref_update *updates = NULL;
+	size_t len = 0, cap = 0, lineno = 0;
+	char *line = NULL;
+	size_t line_cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &line_cap, in)) >= 0) {
+		char old_hex[64], new_hex[64], *ref;
+
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		ref = strrchr(line, ' ');
+		if (ref == NULL || sscanf(line, "%63s %63s", old_hex, new_hex) != 2 || !str_is_hex_oid(old_hex) ||
+		    !str_is_hex_oid(new_hex)) {
+			log_warnx("ignoring malformed ref update on stdin line %zu", lineno);
+			continue;
+		}
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			updates = xrealloc(updates, cap * sizeof(*updates));
+		}
+		memcpy(updates[len].old_hex, old_hex, sizeof(updates[len].old_hex));
+		memcpy(updates[len].new_hex, new_hex, sizeof(updates[len].new_hex));
+		updates[len].ref = xstrdup(ref + 1);
+		len++;
+	}
+	free(line);
+	*out = updates;
+	return len;
+}
+
+/* Is the entry's path this repository (same device and inode, so symlinks and spellings do not matter)? */
+static bool
+same_repository(const char *path, const struct stat *here)
+{
+	struct stat st;
+
+	return path != NULL && stat(path, &st) == 0 && st.st_dev == here->st_dev && st.st_ino == here->st_ino;
+}
+
+static const char *
+plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static void
+report_result(const struct work_item *w, bool several_entries, const struct catchup_result *res)
+{
+	char label[512];
+
+	if (several_entries)
+		snprintf(label, sizeof(label), "%s@%s", w->repo->name, w->branch);
+	else
+		snprintf(label, sizeof(label), "%s", w->branch);
+	if (res->rebaselined)
+		log_warnx("%s: the cursor's commit is gone (history rewritten and pruned); re-baselined at %.12s",
+			label, git_oid_tostr_s(&res->cursor));
+	else if (res->issues > 0)
+		log_warnx("%s: %zu %s queued as %zu rollout %s", label, res->migrations,
+			plural(res->migrations, "migration", "migrations"), res->issues,
+			plural(res->issues, "issue", "issues"));
+}
+
+static int
+catch_up_item(struct state *st, git_repository *git, const struct config *cfg, const struct work_item *w,
+	const struct catchup_pushed_ref *pushed, size_t n_pushed, struct catchup_result *res, struct error *err)
+{
+	git_oid new_id, old_id, tip;
+	struct catchup_request req = {
+		.repo = w->repo,
+		.branch = w->branch,
+		.ref_name = w->update->ref,
+		.pushed = pushed,
+		.n_pushed = n_pushed,
+		.origin = CATCHUP_HOOK,
+		.status = cfg->bytebase ? "pending" : "local",
+	};
+
+	if (!str_is_zero_oid(w->update->new_hex)) {
+		if (git_oid_fromstr(&new_id, w->update->new_hex) < 0 || repo_peel_commit(git, &new_id, &tip, err) != 0)
+			return error_prefix(err, "%s", w->update->ref);
+		req.tip = &tip;
+	}
+	if (str_is_zero_oid(w->update->old_hex)) {
+		req.created = true;
+	} else if (git_oid_fromstr(&old_id, w->update->old_hex) == 0) {
+		req.old = &old_id;
+	}
+	return catchup_branch(st, git, &req, res, err);
+}
+
+static void
+start_delivery(const struct cli *cli, const struct config *cfg)
+{
+	struct deliver_options opts = { 0 };
+	struct error err = ERROR_INIT;
+
+	switch (cfg->hook_deliver) {
+	case HOOK_DELIVER_BACKGROUND:
+		if (spawn_detached_deliver(cli->self_exe, cli->config_path) != 0)
+			log_warnx("cannot start background delivery; `bbgitops poll` or `deliver` will send the issues");
+		break;
+	case HOOK_DELIVER_INLINE:
+		opts.deadline = time_monotonic() + (double)cfg->bytebase->timeout;
+		if (deliver_run(cfg, &opts, &err) < 0)
+			log_warnx("delivery: %s", err.msg);
+		break;
+	case HOOK_DELIVER_NONE:
+	default:
+		break;
+	}
+}
+
+static void
+run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, struct work_item *items,
+	size_t n_items, bool several_entries, const struct ref_update *updates, size_t n_updates)
+{
+	struct catchup_pushed_ref *pushed = xcalloc(n_updates ? n_updates : 1, sizeof(*pushed));
+	struct error err = ERROR_INIT;
+	struct state *st = NULL;
+	git_repository *git = NULL;
+	size_t i, queued = 0;
+
+	for (i = 0; i < n_updates; i++) {
+		pushed[i].ref_name = updates[i].ref;
+		pushed[i].old_is_zero = str_is_zero_oid(updates[i].old_hex) ||
+			git_oid_fromstr(&pushed[i].old, updates[i].old_hex) < 0;
+	}
+	if (state_open(cfg->state_dir, &st, &err) != 0) {
+		log_warnx("%s (nothing queued; the next push or poll catches up)", err.msg);
+		goto out;
+	}
+	if (repo_library_init(&err) != 0 || repo_open(git_dir, &git, &err) != 0) {
+		log_warnx("%s", err.msg);
+		goto out;
+	}
+	for (i = 0; i < n_items; i++) {
+		struct catchup_result res;
+
+		error_clear(&err);
+		if (catch_up_item(st, git, cfg, &items[i], pushed, n_updates, &res, &err) != 0) {
+			log_warnx("%s (the next push or poll catches up)", err.msg);
+			state_event(st, "error", items[i].repo->name, "post-receive: %s", err.msg);
+			continue;
+		}
+		report_result(&items[i], several_entries, &res);
+		queued += res.issues;
+	}
+	if (queued > 0 && cfg->bytebase != NULL) {
+		state_close(st);    /* no SQLite handle may cross the fork of the detached deliverer */
+		st = NULL;
+		start_delivery(cli, cfg);
+	}
+out:
+	git_repository_free(git);
+	state_close(st);
+	free(pushed);
+}
+
+int
+cmd_post_receive(const struct cli *cli, int argc, char **argv)
+{
+	struct strlist errors = STRLIST_INIT;
+	struct ref_update *updates = NULL;
+	struct work_item *items = NULL;
+	struct config *cfg = NULL;
+	const char *git_dir;
+	size_t n_updates, n_items = 0, n_entries = 0, i, j;
+	struct stat here;
+	bool *entry_here = NULL;
+
+	(void)argc;
+	(void)argv;
+	n_updates = read_updates(stdin, &updates);
+	if (config_load(cli->config_path, &cfg, &errors) != 0) {
+		log_warnx("configuration error, nothing queued: %s%s", errors.len ? errors.items[0] : "unknown",
+			errors.len > 1 ? " (and more: run bbgitops check-config)" : "");
+		goto out;
+	}
+	git_dir = getenv("GIT_DIR");
+	if (git_dir == NULL || git_dir[0] == '\0')
+		git_dir = ".";
+	if (stat(git_dir, &here) != 0) {
+		log_warn("cannot find the repository at %s", git_dir);
+		goto out;
+	}
+	entry_here = xcalloc(cfg->n_repos + 1, sizeof(*entry_here));
+	for (j = 0; j < cfg->n_repos; j++) {
+		entry_here[j] = same_repository(cfg->repos[j].path, &here);
+		n_entries += entry_here[j];
+	}
+	if (n_entries == 0)
+		goto out;   /* a repository no entry names is left alone, silently */
+	items = xcalloc(n_updates * n_entries + 1, sizeof(*items));
+	for (i = 0; i < n_updates; i++) {
+		if (!str_starts_with(updates[i].ref, "refs/heads/"))
+			continue;   /* tags and other refs never carry rollouts */
+		for (j = 0; j < cfg->n_repos; j++) {
+			const char *branch = updates[i].ref + strlen("refs/heads/");
+
+			if (entry_here[j] && config_branch_matches(&cfg->repos[j], branch))
+				items[n_items++] = (struct work_item){ &cfg->repos[j], &updates[i], branch };
+		}
+	}
+	if (n_items > 0)
+		run_items(cli, cfg, git_dir, items, n_items, n_entries > 1, updates, n_updates);
+out:
+	for (i = 0; i < n_updates; i++)
+		free(updates[i].ref);
+	free(updates);
+	free(items);
+	free(entry_here);
+	config_free(cfg);
+	strlist_clear(&errors);
+	repo_library_shutdown();
+	return 0;
+}
+
+int
+cmd_pre_receive(const struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	(void)argc;
+	(void)argv;
+	/* Until the strict checks exist, accept every push but consume stdin as a hook must. */
+	while (getc(stdin) != EOF)
+		;
+	return 0;
+}

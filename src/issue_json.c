@@ -1,0 +1,56 @@
+/*
+ * issue_json.c — the JSON object of one issue (design §5), shared by `issues --json` and `backfill --json`.
+ */
+#include "issue_json.h"
+
+static json_t *
+string_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+json_t *
+issue_json(const struct state_issue *is)
+{
+	json_t *obj = json_object(), *files = json_array();
+	size_t i;
+
+	json_object_set_new(obj, "id", is->id > 0 ? json_integer(is->id) : json_null());
+	json_object_set_new(obj, "repository", string_or_null(is->repository));
+	json_object_set_new(obj, "branch", string_or_null(is->branch));
+	json_object_set_new(obj, "commit", string_or_null(is->commit));
+	json_object_set_new(obj, "title", string_or_null(is->title));
+	json_object_set_new(obj, "status", string_or_null(is->status));
+	json_object_set_new(obj, "attempts", json_integer(is->attempts));
+	json_object_set_new(obj, "last_error", string_or_null(is->last_error));
+	json_object_set_new(obj, "bytebase_issue", string_or_null(is->bytebase_issue));
+	json_object_set_new(obj, "plan", string_or_null(is->plan_name));
+	json_object_set_new(obj, "release", string_or_null(is->release_name));
+	json_object_set_new(obj, "rollout", string_or_null(is->rollout_name));
+	json_object_set_new(obj, "rollout_pending", json_boolean(is->rollout_pending));
+	json_object_set_new(obj, "created_at", is->created_at > 0 ? json_integer(is->created_at) : json_null());
+	for (i = 0; i < is->n_files; i++) {
+		const struct state_issue_file *f = &is->files[i];
+
+		json_array_append_new(files, json_pack("{s:s?, s:s?, s:s?, s:s?}", "path", f->path, "version",
+			f->version, "type", f->type, "blob", f->blob));
+	}
+	json_object_set_new(obj, "files", files);
+	return obj;
+}
+
+int
+issue_json_print_array(FILE *fp, const struct state_issue *issues, size_t n)
+{
+	json_t *array = json_array();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(array, issue_json(&issues[i]));
+	rc = json_dumpf(array, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(array);
+	if (rc != 0 || fputc('\n', fp) == EOF || fflush(fp) != 0 || ferror(fp))
+		return -1;
+	return 0;
+}

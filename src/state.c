@@ -1,0 +1,670 @@
+/*
+ * state.c — the SQLite state database: opening (WAL, busy timeout, group-writable files), schema migrations by
+ * PRAGMA user_version, cursors, the ledger, issue insertion and listing, and the event log.
+ * Every statement binds its parameters; nothing from a repository is ever spliced into SQL.
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "migration.h"
+#include "util.h"
+
+#define STATE_BUSY_TIMEOUT_MS 30000
+
+struct state {
+	sqlite3 *db;
+	char *dir;
+};
+
+/* Schema steps; step i brings user_version from i to i + 1. Append, never edit. */
+static const char *const schema_steps[] = {
+	"CREATE TABLE cursors ("
+	"  repository TEXT NOT NULL,"
+	"  branch TEXT NOT NULL,"
+	"  commit_id TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (repository, branch)) STRICT;"
+	"CREATE TABLE issues ("
+	"  id INTEGER PRIMARY KEY,"
+	"  repository TEXT NOT NULL,"
+	"  branch TEXT NOT NULL,"
+	"  commit_id TEXT NOT NULL,"
+	"  key TEXT NOT NULL DEFAULT '',"
+	"  title TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('local', 'pending', 'created', 'failed', 'skipped')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  release_name TEXT,"
+	"  sheet_names TEXT,"
+	"  plan_name TEXT,"
+	"  issue_name TEXT,"
+	"  rollout_name TEXT,"
+	"  rollout_pending INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  UNIQUE (repository, branch, commit_id, key)) STRICT;"
+	"CREATE INDEX issues_status ON issues (status, repository, branch, id);"
+	"CREATE TABLE migrations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  repository TEXT NOT NULL,"
+	"  branch TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  blob TEXT NOT NULL,"
+	"  version TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  description TEXT NOT NULL,"
+	"  commit_id TEXT NOT NULL,"
+	"  issue_id INTEGER NOT NULL REFERENCES issues (id),"
+	"  content BLOB NOT NULL,"
+	"  UNIQUE (repository, branch, path, blob)) STRICT;"
+	"CREATE INDEX migrations_issue ON migrations (issue_id);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  level TEXT NOT NULL,"
+	"  repository TEXT,"
+	"  message TEXT NOT NULL) STRICT;"
+	"CREATE TABLE settings ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT) STRICT;",
+};
+#define SCHEMA_VERSION ((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
+
+int
+state_error(struct state *st, struct error *err, const char *what)
+{
+	int code = st && st->db ? sqlite3_extended_errcode(st->db) : SQLITE_ERROR;
+	bool transient = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
+
+	return error_set(err, transient, "%s: %s", what, st && st->db ? sqlite3_errmsg(st->db) : "no database");
+}
+
+static int
+exec_sql(struct state *st, const char *sql, struct error *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int code = sqlite3_extended_errcode(st->db) & 0xff;
+
+		error_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED, "state database: %s",
+			msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pragma_int(struct state *st, const char *sql, int *out, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return state_error(st, err, "state database");
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		state_error(st, err, "state database");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	*out = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+static int
+migrate_schema(struct state *st, struct error *err)
+{
+	int version;
+
+	if (pragma_int(st, "PRAGMA user_version", &version, err) != 0)
+		return -1;
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (state_begin_immediate(st, err) != 0)
+		return -1;
+	/* Another process may have migrated while we waited for the lock. */
+	if (pragma_int(st, "PRAGMA user_version", &version, err) != 0)
+		goto fail;
+	if (version > SCHEMA_VERSION) {
+		error_set(err, false, "state database %s/state.db has schema version %d, newer than this bbgitops "
+			"understands (%d)", st->dir, version, SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; version < SCHEMA_VERSION; version++) {
+		char pragma[64];
+
+		if (exec_sql(st, schema_steps[version], err) != 0)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+		if (exec_sql(st, pragma, err) != 0)
+			goto fail;
+	}
+	return state_commit(st, err);
+fail:
+	state_rollback(st);
+	return -1;
+}
+
+static int
+make_dirs(const char *dir, struct error *err)
+{
+	char *copy = xstrdup(dir), *p;
+	struct stat stbuf;
+
+	if (stat(dir, &stbuf) == 0) {
+		free(copy);
+		if (!S_ISDIR(stbuf.st_mode))
+			return error_set(err, false, "state_dir %s: not a directory", dir);
+		return 0;
+	}
+	for (p = copy + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+
+			*p = '\0';
+			if (mkdir(copy, saved == '\0' ? 02770 : 0755) != 0 && errno != EEXIST) {
+				error_set(err, false, "state_dir %s: cannot create %s: %s", dir, copy, strerror(errno));
+				free(copy);
+				return -1;
+			}
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	free(copy);
+	return 0;
+}
+
+int
+state_open(const char *dir, struct state **out, struct error *err)
+{
+	struct state *st = xcalloc(1, sizeof(*st));
+	char *path = NULL;
+	int rc;
+
+	st->dir = xstrdup(dir);
+	if (make_dirs(dir, err) != 0)
+		goto fail;
+	path = xasprintf("%s/state.db", dir);
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		error_set(err, false, "cannot open state database %s: %s", path,
+			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, STATE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	/* WAL is persistent once set; only a new database needs the switch (which takes an exclusive lock). */
+	{
+		sqlite3_stmt *stmt = NULL;
+		bool is_wal = false;
+
+		if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &stmt, NULL) == SQLITE_OK &&
+		    sqlite3_step(stmt) == SQLITE_ROW)
+			is_wal = strcmp((const char *)sqlite3_column_text(stmt, 0), "wal") == 0;
+		else {
+			error_set(err, false, "cannot read state database %s: %s", path, sqlite3_errmsg(st->db));
+			sqlite3_finalize(stmt);
+			goto fail;
+		}
+		sqlite3_finalize(stmt);
+		if (!is_wal && exec_sql(st, "PRAGMA journal_mode = WAL", err) != 0) {
+			error_prefix(err, "%s", path);
+			goto fail;
+		}
+	}
+	if (exec_sql(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err) != 0)
+		goto fail;
+	if (migrate_schema(st, err) != 0) {
+		error_prefix(err, "%s", path);
+		goto fail;
+	}
+	free(path);
+	*out = st;
+	return 0;
+fail:
+	free(path);
+	state_close(st);
+	return -1;
+}
+
+void
+state_close(struct state *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close_v2(st->db);
+	free(st->dir);
+	free(st);
+}
+
+sqlite3 *
+state_db(struct state *st)
+{
+	return st->db;
+}
+
+const char *
+state_dir(const struct state *st)
+{
+	return st->dir;
+}
+
+int
+state_begin_immediate(struct state *st, struct error *err)
+{
+	return exec_sql(st, "BEGIN IMMEDIATE", err);
+}
+
+int
+state_commit(struct state *st, struct error *err)
+{
+	return exec_sql(st, "COMMIT", err);
+}
+
+void
+state_rollback(struct state *st)
+{
+	if (st != NULL && st->db != NULL && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Prepares SQL and binds the NULL-terminated text arguments to ?1, ?2, ... */
+static int
+prepare_texts(struct state *st, sqlite3_stmt **stmt, struct error *err, const char *sql, ...)
+{
+	va_list ap;
+	const char *arg;
+	int i = 1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK)
+		return state_error(st, err, "state database");
+	va_start(ap, sql);
+	while ((arg = va_arg(ap, const char *)) != NULL)
+		sqlite3_bind_text(*stmt, i++, arg, -1, SQLITE_STATIC);
+	va_end(ap);
+	return 0;
+}
+
+static int
+step_done(struct state *st, sqlite3_stmt *stmt, struct error *err, const char *what)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		state_error(st, err, what);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+state_cursor_get(struct state *st, const char *repository, const char *branch, char out_hex[41], bool *found,
+	struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (prepare_texts(st, &stmt, err, "SELECT commit_id FROM cursors WHERE repository = ?1 AND branch = ?2",
+	    repository, branch, (const char *)NULL) != 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *hex = (const char *)sqlite3_column_text(stmt, 0);
+
+		snprintf(out_hex, 41, "%s", hex ? hex : "");
+		*found = true;
+	} else if (rc == SQLITE_DONE) {
+		*found = false;
+	} else {
+		state_error(st, err, "reading cursor");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+state_cursor_set(struct state *st, const char *repository, const char *branch, const char *commit_hex,
+	struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (prepare_texts(st, &stmt, err,
+	    "INSERT INTO cursors (repository, branch, commit_id, updated_at) VALUES (?1, ?2, ?3, unixepoch()) "
+	    "ON CONFLICT (repository, branch) DO UPDATE SET commit_id = excluded.commit_id, "
+	    "updated_at = excluded.updated_at",
+	    repository, branch, commit_hex, (const char *)NULL) != 0)
+		return -1;
+	return step_done(st, stmt, err, "writing cursor");
+}
+
+int
+state_cursor_delete(struct state *st, const char *repository, const char *branch, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (prepare_texts(st, &stmt, err, "DELETE FROM cursors WHERE repository = ?1 AND branch = ?2",
+	    repository, branch, (const char *)NULL) != 0)
+		return -1;
+	return step_done(st, stmt, err, "dropping cursor");
+}
+
+int
+state_ledger_contains(struct state *st, const char *repository, const char *branch, const char *path,
+	const char *blob_hex, bool *found, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (prepare_texts(st, &stmt, err,
+	    "SELECT 1 FROM migrations WHERE repository = ?1 AND branch = ?2 AND path = ?3 AND blob = ?4",
+	    repository, branch, path, blob_hex, (const char *)NULL) != 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		state_error(st, err, "reading ledger");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	*found = rc == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+state_issue_insert(struct state *st, const struct state_new_issue *is, long long *id, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (prepare_texts(st, &stmt, err,
+	    "INSERT INTO issues (repository, branch, commit_id, key, title, body, status, created_at, updated_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch(), unixepoch()) "
+	    "ON CONFLICT (repository, branch, commit_id, key) DO NOTHING RETURNING id",
+	    is->repository, is->branch, is->commit, is->key, is->title, is->body, is->status,
+	    (const char *)NULL) != 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(stmt, 0);
+		rc = sqlite3_step(stmt);
+	} else {
+		*id = 0;
+	}
+	if (rc != SQLITE_DONE) {
+		state_error(st, err, "queuing issue");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+state_migration_insert(struct state *st, const struct state_new_migration *m, bool *inserted, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (prepare_texts(st, &stmt, err,
+	    "INSERT INTO migrations (repository, branch, path, blob, version, type, description, commit_id, "
+	    "issue_id, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	    "ON CONFLICT (repository, branch, path, blob) DO NOTHING",
+	    m->repository, m->branch, m->path, m->blob, m->version, m->type, m->description, m->commit,
+	    (const char *)NULL) != 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 9, m->issue_id);
+	sqlite3_bind_blob64(stmt, 10, m->content ? m->content : "", m->content_len, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		state_error(st, err, "recording migration");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	*inserted = sqlite3_changes(st->db) > 0;
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+void
+state_event(struct state *st, const char *level, const char *repository, const char *fmt, ...)
+{
+	struct sbuf sb = SBUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(st->db,
+	    "INSERT INTO events (time, level, repository, message) VALUES (unixepoch(), ?1, ?2, ?3)", -1, &stmt,
+	    NULL) == SQLITE_OK) {
+		sqlite3_bind_text(stmt, 1, level, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 2, repository, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 3, sbuf_str(&sb), -1, SQLITE_STATIC);
+		sqlite3_step(stmt);
+	}
+	sqlite3_finalize(stmt);
+	sbuf_release(&sb);
+}
+
+static char *
+column_dup(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *t = sqlite3_column_text(stmt, col);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int
+compare_files(const void *a, const void *b)
+{
+	const struct state_issue_file *fa = a, *fb = b;
+
+	return migration_order_cmp(fa->version, fa->path, fb->version, fb->path);
+}
+
+void
+state_issue_sort_files(struct state_issue *issue)
+{
+	if (issue->n_files > 1)
+		qsort(issue->files, issue->n_files, sizeof(*issue->files), compare_files);
+}
+
+static int
+load_files(struct state *st, struct state_issue *issue, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT path, version, type, blob, description FROM migrations "
+	    "WHERE issue_id = ?1 ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
+		return state_error(st, err, "listing issue files");
+	sqlite3_bind_int64(stmt, 1, issue->id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct state_issue_file *f;
+
+		if (issue->n_files == cap) {
+			cap = cap ? cap * 2 : 4;
+			issue->files = xrealloc(issue->files, cap * sizeof(*issue->files));
+		}
+		f = &issue->files[issue->n_files++];
+		memset(f, 0, sizeof(*f));
+		f->path = column_dup(stmt, 0);
+		f->version = column_dup(stmt, 1);
+		f->type = column_dup(stmt, 2);
+		f->blob = column_dup(stmt, 3);
+		f->description = column_dup(stmt, 4);
+	}
+	if (rc != SQLITE_DONE) {
+		state_error(st, err, "listing issue files");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	state_issue_sort_files(issue);
+	return 0;
+}
+
+int
+state_issues_list(struct state *st, const struct state_issue_filter *filter, struct state_issue **out, size_t *n,
+	struct error *err)
+{
+	static const struct state_issue_filter none = { NULL, NULL, NULL, 0 };
+	struct state_issue *list = NULL;
+	sqlite3_stmt *stmt = NULL;
+	size_t len = 0, cap = 0, i;
+	int rc;
+
+	if (filter == NULL)
+		filter = &none;
+	if (sqlite3_prepare_v2(st->db,
+	    "SELECT id, repository, branch, commit_id, key, title, body, status, attempts, next_attempt_at, "
+	    "last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, rollout_pending, created_at "
+	    "FROM issues WHERE (?1 IS NULL OR repository = ?1) AND (?2 IS NULL OR branch = ?2) "
+	    "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR id = ?4) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
+		return state_error(st, err, "listing issues");
+	sqlite3_bind_text(stmt, 1, filter->repository, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, filter->branch, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, filter->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, filter->id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct state_issue *is;
+
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			list = xrealloc(list, cap * sizeof(*list));
+		}
+		is = &list[len++];
+		memset(is, 0, sizeof(*is));
+		is->id = sqlite3_column_int64(stmt, 0);
+		is->repository = column_dup(stmt, 1);
+		is->branch = column_dup(stmt, 2);
+		is->commit = column_dup(stmt, 3);
+		is->key = column_dup(stmt, 4);
+		is->title = column_dup(stmt, 5);
+		is->body = column_dup(stmt, 6);
+		is->status = column_dup(stmt, 7);
+		is->attempts = (long)sqlite3_column_int64(stmt, 8);
+		is->next_attempt_at = sqlite3_column_int64(stmt, 9);
+		is->last_error = column_dup(stmt, 10);
+		is->release_name = column_dup(stmt, 11);
+		is->sheet_names = column_dup(stmt, 12);
+		is->plan_name = column_dup(stmt, 13);
+		is->bytebase_issue = column_dup(stmt, 14);
+		is->rollout_name = column_dup(stmt, 15);
+		is->rollout_pending = sqlite3_column_int(stmt, 16) != 0;
+		is->created_at = sqlite3_column_int64(stmt, 17);
+	}
+	if (rc != SQLITE_DONE) {
+		state_error(st, err, "listing issues");
+		goto fail;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	for (i = 0; i < len; i++)
+		if (load_files(st, &list[i], err) != 0)
+			goto fail;
+	*out = list;
+	*n = len;
+	return 0;
+fail:
+	sqlite3_finalize(stmt);
+	state_issues_free(list, len);
+	return -1;
+}
+
+int
+state_issue_load_content(struct state *st, struct state_issue *issue, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	size_t i;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT content FROM migrations WHERE issue_id = ?1 AND path = ?2 "
+	    "AND blob = ?3", -1, &stmt, NULL) != SQLITE_OK)
+		return state_error(st, err, "reading migration content");
+	for (i = 0; i < issue->n_files; i++) {
+		struct state_issue_file *f = &issue->files[i];
+		const void *data;
+		int len;
+
+		sqlite3_reset(stmt);
+		sqlite3_bind_int64(stmt, 1, issue->id);
+		sqlite3_bind_text(stmt, 2, f->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 3, f->blob, -1, SQLITE_STATIC);
+		if (sqlite3_step(stmt) != SQLITE_ROW) {
+			state_error(st, err, "reading migration content");
+			error_prefix(err, "%s", f->path);
+			sqlite3_finalize(stmt);
+			return -1;
+		}
+		data = sqlite3_column_blob(stmt, 0);
+		len = sqlite3_column_bytes(stmt, 0);
+		free(f->content);
+		f->content = xmalloc((size_t)len + 1);
+		if (len > 0)
+			memcpy(f->content, data, (size_t)len);
+		((char *)f->content)[len] = '\0';
+		f->content_len = (size_t)len;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+void
+state_issue_clear(struct state_issue *is)
+{
+	size_t i;
+
+	if (is == NULL)
+		return;
+	for (i = 0; i < is->n_files; i++) {
+		free(is->files[i].path);
+		free(is->files[i].version);
+		free(is->files[i].type);
+		free(is->files[i].blob);
+		free(is->files[i].description);
+		free(is->files[i].content);
+	}
+	free(is->files);
+	free(is->repository);
+	free(is->branch);
+	free(is->commit);
+	free(is->key);
+	free(is->title);
+	free(is->body);
+	free(is->status);
+	free(is->last_error);
+	free(is->release_name);
+	free(is->sheet_names);
+	free(is->plan_name);
+	free(is->bytebase_issue);
+	free(is->rollout_name);
+	memset(is, 0, sizeof(*is));
+}
+
+void
+state_issues_free(struct state_issue *issues, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		state_issue_clear(&issues[i]);
+	free(issues);
+}
