@@ -30,6 +30,22 @@ add_quoted(struct sbuf *sb, const char *s)
 	sbuf_adds(sb, "'");
 }
 
+/* A bare repository (HEAD and objects/) or a work tree with a .git directory. */
+static bool
+is_git_dir(const char *path)
+{
+	char *dotgit = xasprintf("%s/.git", path), *head = xasprintf("%s/HEAD", path);
+	char *objects = xasprintf("%s/objects", path);
+	struct stat st;
+	bool yes = (stat(dotgit, &st) == 0 && S_ISDIR(st.st_mode)) ||
+		(stat(head, &st) == 0 && S_ISREG(st.st_mode) && stat(objects, &st) == 0 && S_ISDIR(st.st_mode));
+
+	free(dotgit);
+	free(head);
+	free(objects);
+	return yes;
+}
+
 /* The hooks directory of a bare repository or of a work tree's .git. */
 static char *
 hooks_dir(const char *git_dir)
@@ -121,7 +137,7 @@ cmd_install_hook(const struct cli *cli, int argc, char **argv)
 	}
 	if (git_dir == NULL)
 		goto usage;
-	if (stat(git_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	if (stat(git_dir, &st) != 0 || !S_ISDIR(st.st_mode) || !is_git_dir(git_dir)) {
 		fprintf(stderr, "bbgitops: %s is not a git directory\n", git_dir);
 		return 2;
 	}

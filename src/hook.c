@@ -90,6 +90,7 @@ report_result(const struct work_item *w, bool several_entries, const struct catc
 {
 	char label[512];
 
+	/* The branch alone, unless several entries watch this same branch: then entry@branch. */
 	if (several_entries)
 		snprintf(label, sizeof(label), "%s@%s", w->repo->name, w->branch);
 	else
@@ -153,9 +154,21 @@ start_delivery(const struct cli *cli, const struct config *cfg)
 	}
 }
 
+/* Does another work item watch the same ref through another entry? */
+static bool
+shared_ref(const struct work_item *items, size_t n_items, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < n_items; j++)
+		if (j != i && items[j].update == items[i].update)
+			return true;
+	return false;
+}
+
 static void
 run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, struct work_item *items,
-	size_t n_items, bool several_entries, const struct ref_update *updates, size_t n_updates)
+	size_t n_items, const struct ref_update *updates, size_t n_updates)
 {
 	struct catchup_pushed_ref *pushed = xcalloc(n_updates ? n_updates : 1, sizeof(*pushed));
 	struct error err = ERROR_INIT;
@@ -185,7 +198,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 			state_event(st, "error", items[i].repo->name, "post-receive: %s", err.msg);
 			continue;
 		}
-		report_result(&items[i], several_entries, &res);
+		report_result(&items[i], shared_ref(items, n_items, i), &res);
 		queued += res.issues;
 	}
 	if (queued > 0 && cfg->bytebase != NULL) {
@@ -245,7 +258,7 @@ cmd_post_receive(const struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (n_items > 0)
-		run_items(cli, cfg, git_dir, items, n_items, n_entries > 1, updates, n_updates);
+		run_items(cli, cfg, git_dir, items, n_items, updates, n_updates);
 out:
 	for (i = 0; i < n_updates; i++)
 		free(updates[i].ref);
