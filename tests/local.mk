@@ -51,5 +51,7 @@ EXTRA_DIST += $(DELIVERY_TESTS)
 
 # --- integration tests: poller and backfill (issue: poller) ---
 POLL_TESTS =
+POLL_TESTS += %D%/t0710-poll-remote.sh
+EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
