@@ -28,6 +28,7 @@ struct fp_list {
 	size_t len;
 	size_t cap;
 	bool has_boundary;      /* the walk stopped at a boundary commit (not at the root) */
+	git_oid boundary_id;
 	git_oid boundary_base;  /* that commit's base subtree id */
 	bool boundary_has_base;
 };
@@ -130,6 +131,7 @@ walk_first_parents(git_repository *repo, const git_oid *tip, const char *base, b
 		}
 		if (boundary) {
 			out->has_boundary = true;
+			git_oid_cpy(&out->boundary_id, &id);
 			if (repo_base_tree_id(repo, commit, base, &out->boundary_base, &out->boundary_has_base,
 			    err) != 0)
 				goto fail;
@@ -762,4 +764,21 @@ out:
 	plan_free(&plan);
 	fp_list_free(&list);
 	return ret;
+}
+
+int
+catchup_push_boundary(git_repository *repo, const struct catchup_request *req, git_oid *boundary,
+	bool *has_boundary, struct error *err)
+{
+	struct stop_list stops = { { req->old, NULL }, req->old != NULL ? 1 : 0 };
+	struct fp_list list = { 0 };
+
+	if (collect_commits(repo, req->tip, req->repo->base_directory, &stops, req->created ? req : NULL, &list,
+	    NULL, err) != 0)
+		return -1;
+	*has_boundary = list.has_boundary;
+	if (list.has_boundary)
+		git_oid_cpy(boundary, &list.boundary_id);
+	fp_list_free(&list);
+	return 0;
 }

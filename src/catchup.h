@@ -72,4 +72,12 @@ int catchup_replay(struct state *st, git_repository *repo, const struct replay_r
 	int (*on_issue)(const struct state_issue *issue, void *arg), void *arg, struct catchup_result *res,
 	struct error *err);
 
+/*
+ * The commit below the first-parent commits a push brings to a branch (req: tip, old or created, ref_name,
+ * pushed): what the branch's base directory looked like before the push. *has_boundary false: the push brings
+ * the whole history (compare against nothing).
+ */
+int catchup_push_boundary(git_repository *repo, const struct catchup_request *req, git_oid *boundary,
+	bool *has_boundary, struct error *err);
+
 #endif

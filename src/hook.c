@@ -14,17 +14,12 @@
 #include "catchup.h"
 #include "commands.h"
 #include "deliver.h"
+#include "hook.h"
 #include "log.h"
 #include "repo.h"
 #include "spawn.h"
 #include "state.h"
 #include "util.h"
-
-struct ref_update {
-	char old_hex[GIT_OID_HEXSZ + 1];
-	char new_hex[GIT_OID_HEXSZ + 1];
-	char *ref;
-};
 
 struct work_item {
 	const struct repo_config *repo;
@@ -32,9 +27,8 @@ struct work_item {
 	const char *branch;
 };
 
-/* Reads all of stdin (a hook must, even with nothing to do). Malformed lines are reported and skipped. */
-static size_t
-read_updates(FILE *in, struct ref_update **out)
+size_t
+hook_read_updates(FILE *in, struct ref_update **out)
 {
 	struct ref_update *updates = NULL;
 	size_t len = 0, cap = 0, lineno = 0;
@@ -70,13 +64,41 @@ read_updates(FILE *in, struct ref_update **out)
 	return len;
 }
 
-/* Is the entry's path this repository (same device and inode, so symlinks and spellings do not matter)? */
-static bool
-same_repository(const char *path, const struct stat *here)
+void
+hook_updates_free(struct ref_update *updates, size_t n)
 {
-	struct stat st;
+	size_t i;
 
-	return path != NULL && stat(path, &st) == 0 && st.st_dev == here->st_dev && st.st_ino == here->st_ino;
+	for (i = 0; i < n; i++)
+		free(updates[i].ref);
+	free(updates);
+}
+
+const char *
+hook_git_dir(void)
+{
+	const char *git_dir = getenv("GIT_DIR");
+
+	return git_dir != NULL && git_dir[0] != '\0' ? git_dir : ".";
+}
+
+int
+hook_find_entries(const struct config *cfg, const char *git_dir, bool *entry_here)
+{
+	struct stat here, st;
+	size_t j;
+	int n = 0;
+
+	if (stat(git_dir, &here) != 0)
+		return -1;
+	for (j = 0; j < cfg->n_repos; j++) {
+		const char *path = cfg->repos[j].path;
+
+		entry_here[j] = path != NULL && stat(path, &st) == 0 && st.st_dev == here.st_dev &&
+			st.st_ino == here.st_ino;
+		n += entry_here[j];
+	}
+	return n;
 }
 
 static const char *
@@ -219,34 +241,28 @@ cmd_post_receive(const struct cli *cli, int argc, char **argv)
 	struct ref_update *updates = NULL;
 	struct work_item *items = NULL;
 	struct config *cfg = NULL;
-	const char *git_dir;
-	size_t n_updates, n_items = 0, n_entries = 0, i, j;
-	struct stat here;
+	const char *git_dir = hook_git_dir();
+	size_t n_updates, n_items = 0, i, j;
 	bool *entry_here = NULL;
+	int n_entries;
 
 	(void)argc;
 	(void)argv;
-	n_updates = read_updates(stdin, &updates);
+	n_updates = hook_read_updates(stdin, &updates);
 	if (config_load(cli->config_path, &cfg, &errors) != 0) {
 		log_warnx("configuration error, nothing queued: %s%s", errors.len ? errors.items[0] : "unknown",
 			errors.len > 1 ? " (and more: run bbgitops check-config)" : "");
 		goto out;
 	}
-	git_dir = getenv("GIT_DIR");
-	if (git_dir == NULL || git_dir[0] == '\0')
-		git_dir = ".";
-	if (stat(git_dir, &here) != 0) {
+	entry_here = xcalloc(cfg->n_repos + 1, sizeof(*entry_here));
+	n_entries = hook_find_entries(cfg, git_dir, entry_here);
+	if (n_entries < 0) {
 		log_warn("cannot find the repository at %s", git_dir);
 		goto out;
 	}
-	entry_here = xcalloc(cfg->n_repos + 1, sizeof(*entry_here));
-	for (j = 0; j < cfg->n_repos; j++) {
-		entry_here[j] = same_repository(cfg->repos[j].path, &here);
-		n_entries += entry_here[j];
-	}
 	if (n_entries == 0)
 		goto out;   /* a repository no entry names is left alone, silently */
-	items = xcalloc(n_updates * n_entries + 1, sizeof(*items));
+	items = xcalloc(n_updates * (size_t)n_entries + 1, sizeof(*items));
 	for (i = 0; i < n_updates; i++) {
 		if (!str_starts_with(updates[i].ref, "refs/heads/"))
 			continue;   /* tags and other refs never carry rollouts */
@@ -260,25 +276,11 @@ cmd_post_receive(const struct cli *cli, int argc, char **argv)
 	if (n_items > 0)
 		run_items(cli, cfg, git_dir, items, n_items, updates, n_updates);
 out:
-	for (i = 0; i < n_updates; i++)
-		free(updates[i].ref);
-	free(updates);
+	hook_updates_free(updates, n_updates);
 	free(items);
 	free(entry_here);
 	config_free(cfg);
 	strlist_clear(&errors);
 	repo_library_shutdown();
-	return 0;
-}
-
-int
-cmd_pre_receive(const struct cli *cli, int argc, char **argv)
-{
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	/* Until the strict checks exist, accept every push but consume stdin as a hook must. */
-	while (getc(stdin) != EOF)
-		;
 	return 0;
 }

@@ -30,7 +30,8 @@ bbgitops_poll_sources = \
 
 bbgitops_SOURCES = \
 	%D%/main.c %D%/commands.h \
-	%D%/hook.c \
+	%D%/hook.c %D%/hook.h \
+	%D%/pre_receive.c \
 	%D%/cmd_issues.c \
 	%D%/cmd_status.c \
 	%D%/cmd_check_config.c \

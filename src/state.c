@@ -441,6 +441,49 @@ state_migration_insert(struct state *st, const struct state_new_migration *m, bo
 	return 0;
 }
 
+int
+state_ledger_versions(struct state *st, const char *repository, const char *branch,
+	void (*fn)(const char *version, const char *path, void *arg), void *arg, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (prepare_texts(st, &stmt, err, "SELECT version, path FROM migrations WHERE repository = ?1 AND branch = ?2",
+	    repository, branch, (const char *)NULL) != 0)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn((const char *)sqlite3_column_text(stmt, 0), (const char *)sqlite3_column_text(stmt, 1), arg);
+	if (rc != SQLITE_DONE) {
+		state_error(st, err, "reading ledger");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int
+state_path_delivered(struct state *st, const char *repository, const char *branch, const char *path,
+	bool *delivered, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (prepare_texts(st, &stmt, err, "SELECT 1 FROM migrations m JOIN issues i ON i.id = m.issue_id "
+	    "WHERE m.repository = ?1 AND m.branch = ?2 AND m.path = ?3 AND i.status = 'created' LIMIT 1",
+	    repository, branch, path, (const char *)NULL) != 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		state_error(st, err, "reading ledger");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	*delivered = rc == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
 void
 state_event(struct state *st, const char *level, const char *repository, const char *fmt, ...)
 {

@@ -68,6 +68,14 @@ struct state_new_migration {
 /* Records a queued migration file in the ledger; *inserted false when the same (repo, branch, path, blob) existed. */
 int state_migration_insert(struct state *st, const struct state_new_migration *m, bool *inserted, struct error *err);
 
+/* The versions the ledger holds for (repository, branch): calls fn(version, path, arg) for each file. */
+int state_ledger_versions(struct state *st, const char *repository, const char *branch,
+	void (*fn)(const char *version, const char *path, void *arg), void *arg, struct error *err);
+
+/* Has a file at PATH on (repository, branch) been delivered (its issue is "created")? */
+int state_path_delivered(struct state *st, const char *repository, const char *branch, const char *path,
+	bool *delivered, struct error *err);
+
 /* Appends to the event log shown by `status`; level is "info", "warning" or "error". Best effort: never fails. */
 void state_event(struct state *st, const char *level, const char *repository, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
