@@ -30,6 +30,7 @@ TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
 ENGINE_TESTS =
+ENGINE_TESTS += %D%/t0100-pre-receive.sh
 ENGINE_TESTS += %D%/t0010-post-receive-basic.sh
 ENGINE_TESTS += %D%/t0020-naming-rules.sh
 ENGINE_TESTS += %D%/t0030-history-shapes.sh
