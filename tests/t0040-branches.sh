@@ -47,7 +47,7 @@ test_expect_success 'creating a watched branch from existing history reports onl
 	EOF
 	issue_lines >actual &&
 	test_cmp expect actual &&
-	test_grep "^remote: bbgitops: release/1.0: " push1.out
+	test_grep "^remote: bbgitops: .*release/1.0: 1 migration" push1.out
 '
 
 test_expect_success 'the issue of a glob-matched branch names the entry and the branch' '

@@ -113,7 +113,8 @@ test_expect_success 'every migration is queued exactly once' '
 '
 
 test_expect_success 'each issue sits on the branch its commit was pushed to' '
-	json_query "sorted(set(\"%s %s\" % (i[\"branch\"], f[\"path\"].split(\"_\")[1]) for i in d for f in i[\"files\"]))" \
+	json_query "sorted(set(\"%s %s\" % (i[\"branch\"], [w for w in (\"topic\", \"shared\", \"main\") if w in f[\"path\"]][0])
+		for i in d for f in i[\"files\"]))" \
 		issues.json >actual &&
 	cat >expect <<-\EOF &&
 	main main

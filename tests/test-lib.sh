@@ -344,7 +344,7 @@ import json, sys
 expr = sys.argv[1]
 src = open(sys.argv[2]) if len(sys.argv) > 2 else sys.stdin
 d = json.load(src)
-r = eval(expr, {"json": json}, {"d": d})
+r = eval(expr, {"json": json, "d": d})
 def show(v):
     if v is None:
         print("null")
@@ -448,9 +448,10 @@ issue_count () {
 	json_query 'len(d)' "$TRASH_DIRECTORY/.issues.json"
 }
 
-# bbgitops_lines FILE: the lines of a push's output the hook printed (remote: bbgitops: ...).
+# bbgitops_lines FILE: the lines of a push's output the hook printed (remote: bbgitops: ...), without the padding
+# git adds after remote lines.
 bbgitops_lines () {
-	grep '^remote: bbgitops: ' "$1"
+	grep '^remote: bbgitops: ' "$1" | sed -e 's/[[:space:]]*$//'
 }
 
 # push_to OUT ARGS...: git push ARGS (from the cwd) with its output in OUT; fails when the push fails or takes longer
