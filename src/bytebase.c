@@ -54,6 +54,7 @@ struct bb {
 	struct bb_project_cache *projects;
 	size_t n_projects;
 	json_t *environments;      /* GET /v1/environments, once */
+	enum bb_dialect dialect;   /* once bb_dialect settled it */
 	int urandom;
 };
 
@@ -423,6 +424,7 @@ bb_dialect(struct bb *bb, enum bb_dialect *out, char **version, struct error *er
 		*version = NULL;
 	if (bb->cfg->api == BYTEBASE_API_2 || bb->cfg->api == BYTEBASE_API_3) {
 		*out = bb->cfg->api == BYTEBASE_API_2 ? BB_DIALECT_V2 : BB_DIALECT_V3;
+		bb->dialect = *out;
 		return 0;
 	}
 	if (bb_call(bb, "GET", "/v1/actuator/info", NULL, &resp, err) < 0) {
@@ -437,6 +439,7 @@ bb_dialect(struct bb *bb, enum bb_dialect *out, char **version, struct error *er
 		goto out;
 	}
 	*out = d;
+	bb->dialect = d;
 	if (version != NULL)
 		*version = xstrdup(v);
 	ret = 0;
@@ -577,7 +580,7 @@ bb_targets(struct bb *bb, const struct repo_config *repo, const struct bb_target
 	const struct bb_project_cache *pc;
 	struct bb_step *s;
 	char *group = NULL;
-	long long *orders = NULL, best, last;
+	long long *orders = NULL, best;
 	bool *done = NULL;
 	size_t i, j, k, left;
 	int ret = -1;
@@ -610,13 +613,19 @@ bb_targets(struct bb *bb, const struct repo_config *repo, const struct bb_target
 			error_set(err, false, "project %s has no databases to deploy to", repo->project);
 			goto out;
 		}
+		if (bb->dialect == BB_DIALECT_V3) {
+			/* v3 plans take a target list; Bytebase builds the stages from the environments itself. */
+			s = bb_targets_add_step(&t, repo->project);
+			for (i = 0; i < pc->n_dbs; i++)
+				bb_step_add_target(s, pc->dbs[i].name);
+			goto done;
+		}
 		orders = xcalloc(pc->n_dbs, sizeof(*orders));
 		done = xcalloc(pc->n_dbs, sizeof(*done));
 		for (i = 0; i < pc->n_dbs; i++)
 			if (bb_environment_order(bb, pc->dbs[i].environment, &orders[i], err) < 0)
 				goto out;
 		left = pc->n_dbs;
-		last = 0;
 		while (left > 0) {
 			/* The lowest remaining order; ties by first appearance (stable). */
 			best = 0;
@@ -634,10 +643,9 @@ bb_targets(struct bb *bb, const struct repo_config *repo, const struct bb_target
 					left--;
 				}
 			}
-			last = best;
 		}
-		(void)last;
 	}
+done:
 	bb->targets = xrealloc(bb->targets, (bb->n_targets + 1) * sizeof(*bb->targets));
 	bb->targets[bb->n_targets].repo = repo;
 	bb->targets[bb->n_targets].targets = t;

@@ -46,6 +46,7 @@ EXTRA_DIST += $(ENGINE_TESTS)
 # --- integration tests: delivery to Bytebase (issue: delivery, v2 and v3) ---
 DELIVERY_TESTS =
 DELIVERY_TESTS += %D%/t0510-deliver-v2.sh
+DELIVERY_TESTS += %D%/t0520-deliver-v3.sh
 DELIVERY_TESTS += %D%/fake-bytebase-selftest.py
 EXTRA_DIST += %D%/fake-bytebase.py
 TESTS += $(DELIVERY_TESTS)
