@@ -26,20 +26,6 @@ valid_status(const char *s)
 	return false;
 }
 
-int
-cli_open_existing_state(const struct config *cfg, struct state **out, bool *exists, struct error *err)
-{
-	char *path = xasprintf("%s/state.db", cfg->state_dir);
-	struct stat st;
-
-	*exists = stat(path, &st) == 0;
-	free(path);
-	*out = NULL;
-	if (!*exists)
-		return 0;
-	return state_open(cfg->state_dir, out, err);
-}
-
 static void
 print_table(FILE *fp, const struct state_issue *issues, size_t n)
 {

@@ -11,7 +11,8 @@
 struct cli {
 	const char *config_path;   /* resolved: -c, $BBGITOPS_CONFIG or the default */
 	bool config_from_flag;     /* -c was given */
-	const char *self_exe;      /* absolute path of this binary (for install-hook and detached delivery) */
+	const char *self_exe;      /* absolute path of this binary (for install-hook) */
+	const char *deliver_exe;   /* absolute path of bbgitops-deliver, beside it */
 };
 
 /* Loads the configuration, printing every error; returns 0, or 2 after printing. */

@@ -162,7 +162,7 @@ start_delivery(const struct cli *cli, const struct config *cfg)
 
 	switch (cfg->hook_deliver) {
 	case HOOK_DELIVER_BACKGROUND:
-		if (spawn_detached_deliver(cli->self_exe, cli->config_path) != 0)
+		if (spawn_detached_deliver(cli->deliver_exe, cli->config_path) != 0)
 			log_warnx("cannot start background delivery; `bbgitops poll` or `deliver` will send the issues");
 		break;
 	case HOOK_DELIVER_INLINE:

@@ -19,7 +19,6 @@ bbgitops_delivery_sources = \
 	%D%/bytebase.c %D%/bytebase.h \
 	%D%/outbox.c %D%/outbox.h \
 	%D%/deliver.c %D%/deliver.h \
-	%D%/spawn.c %D%/spawn.h \
 	%D%/cmd_deliver.c
 
 # Remote mirrors, poller and backfill.
@@ -28,18 +27,34 @@ bbgitops_poll_sources = \
 	%D%/poll.c \
 	%D%/backfill.c
 
+# bbgitops: the git side. No libcurl here: every push runs this program, and libcurl's TLS/LDAP/Kerberos
+# dependencies would double its start-up time (the same reason git keeps curl in git-remote-https).
 bbgitops_SOURCES = \
-	%D%/main.c %D%/commands.h \
+	%D%/main.c %D%/cli.c %D%/cli.h %D%/commands.h \
 	%D%/hook.c %D%/hook.h \
 	%D%/pre_receive.c \
 	%D%/cmd_issues.c \
 	%D%/cmd_status.c \
 	%D%/cmd_check_config.c \
 	%D%/cmd_install_hook.c \
+	%D%/deliver_exec.c %D%/deliver.h \
+	%D%/spawn.c %D%/spawn.h \
 	$(bbgitops_core_sources) \
-	$(bbgitops_delivery_sources) \
 	$(bbgitops_poll_sources)
 
-bbgitops_LDADD = $(LIBGIT2_LIBS) $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
-bbgitops_CFLAGS = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) \
-	$(JANSSON_CFLAGS)
+bbgitops_LDADD = $(LIBGIT2_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
+bbgitops_CFLAGS = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
+
+# bbgitops-deliver: the Bytebase side (libcurl), no libgit2.
+bin_PROGRAMS += bbgitops-deliver
+bbgitops_deliver_SOURCES = \
+	%D%/deliver_main.c %D%/cli.c %D%/cli.h %D%/commands.h \
+	%D%/error.c %D%/error.h \
+	%D%/log.c %D%/log.h \
+	%D%/util.c %D%/util.h \
+	%D%/config.c %D%/config.h \
+	%D%/migration.c %D%/migration.h \
+	%D%/state.c %D%/state.h \
+	$(bbgitops_delivery_sources)
+bbgitops_deliver_LDADD = $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
+bbgitops_deliver_CFLAGS = $(AM_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)

@@ -1,0 +1,22 @@
+/*
+ * deliver_main.c — the bbgitops-deliver program: drains the outbox into Bytebase. It is bbgitops's network half
+ * (libcurl and its TLS, LDAP, Kerberos... stack), kept out of the binary every push runs. bbgitops starts it for
+ * `deliver`, after a poll, and from the hook; it also runs by hand with the same options.
+ */
+#include "cli.h"
+
+static const char usage_text[] =
+	"usage: bbgitops-deliver [-c FILE] [-v] [-q] deliver [--now] [--retry ID] [--skip ID]\n"
+	"\n"
+	"Delivers queued rollout issues to Bytebase. Usually started by bbgitops (hook, poll or `bbgitops deliver`).\n"
+	"Configuration: -c FILE, else $BBGITOPS_CONFIG, else " SYSCONFDIR "/bbgitops.conf\n";
+
+static const struct command commands[] = {
+	{ "deliver", cmd_deliver },
+};
+
+int
+main(int argc, char **argv)
+{
+	return cli_main(argc, argv, commands, sizeof(commands) / sizeof(commands[0]), usage_text);
+}
