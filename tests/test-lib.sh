@@ -81,6 +81,11 @@ git config --global pull.rebase false &&
 git config --global core.autocrlf false ||
 { echo "Bail out! cannot write the global git configuration"; exit 1; }
 
+# The real python3 interpreter, resolved once: a version manager's shim (pyenv) costs a shell and a second start per
+# call, which is most of the run time of a JSON-heavy script on a loaded machine.
+PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && test -x "$PYTHON" || PYTHON=python3
+export PYTHON
+
 # The configuration file tests write and pass with -c.
 CONF=$TRASH_DIRECTORY/bbgitops.conf
 STATE_DIR=$TRASH_DIRECTORY/state
@@ -339,7 +344,7 @@ test_seq () {
 # json_query EXPR [FILE]: evaluates the Python expression EXPR with d = the parsed JSON (from FILE or stdin).
 # A list prints one element per line, a string prints raw, None prints "null", anything else as JSON.
 json_query () {
-	python3 -c '
+	"$PYTHON" -c '
 import json, sys
 expr = sys.argv[1]
 src = open(sys.argv[2]) if len(sys.argv) > 2 else sys.stdin
