@@ -55,6 +55,7 @@ EXTRA_DIST += $(DELIVERY_TESTS)
 # --- integration tests: poller and backfill (issue: poller) ---
 POLL_TESTS =
 POLL_TESTS += %D%/t0710-poll-remote.sh
-EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py
+POLL_TESTS += %D%/t0720-backfill.sh
+EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
