@@ -216,7 +216,8 @@ bb_http_error(struct bb *bb, const char *method, const char *path, const struct 
 	const char *msg = NULL, *uf;
 	char field[128];
 	size_t n;
-	bool transient = resp->status >= 500 || resp->status == 429 || resp->status == 408;
+	/* 401 here came right after a fresh login: a server-side hiccup, not the fault. */
+	bool transient = resp->status >= 500 || resp->status == 429 || resp->status == 408 || resp->status == 401;
 
 	bb->last_code = 0;
 	bb->retry_after = resp->retry_after;

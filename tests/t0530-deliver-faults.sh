@@ -1,0 +1,176 @@
+#!/bin/sh
+test_description='deliver: every transient fault ends, after recovery, with exactly one Bytebase issue per queued issue'
+
+. "${TEST_SRCDIR:-$(dirname "$0")}/test-lib.sh"
+. "$TEST_SRCDIR/lib-delivery.sh"
+
+# next_attempt_in ID: seconds from now to the issue's next attempt.
+next_attempt_in () {
+	python3 -c '
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT next_attempt_at FROM issues WHERE id = ?", (int(sys.argv[2]),)).fetchone()[0] - int(time.time()))
+' "$STATE_DIR/state.db" "$1"
+}
+
+# last_id: id of the newest issue.
+last_id () {
+	issues_json >"$TRASH_DIRECTORY/.ids.json" &&
+	json_query "d[-1][\"id\"]" "$TRASH_DIRECTORY/.ids.json"
+}
+
+for dialect in v2 v3
+do
+	case $dialect in
+	v2) api=2 target='databases = ["instances/test-pg/databases/hr"];' issue_path='/v1/projects/hr/issues$'
+	    plan_path='/v1/projects/hr/plans$' rollout_path='/rollouts$' ;;
+	v3) api=3 target='database_group = "hr-all";' issue_path='/v1/projects/hr/issues$'
+	    plan_path='/v1/projects/hr/plans$' rollout_path='/rollout$' ;;
+	esac
+
+	test_expect_success "$dialect: setup" '
+		start_fake $dialect &&
+		write_delivery_config $api none "$target" &&
+		setup_hr
+	'
+
+	test_expect_success "$dialect: 500 on the plan: pending with the error, then created once" '
+		push_migrations 1 &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$plan_path\", \"status\": 500, \"times\": 1}" &&
+		test_expect_code 1 bbgitops deliver --now 2>err &&
+		test_grep "HTTP 500" err &&
+		issues_json >issues.json &&
+		test "$(json_query "d[-1][\"status\"]" issues.json)" = pending &&
+		test "$(json_query "d[-1][\"attempts\"]" issues.json)" = 1 &&
+		json_query "d[-1][\"last_error\"]" issues.json >last_error &&
+		test_grep "HTTP 500" last_error &&
+		deliver_until_done &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: 503 on the issue, twice: created once" '
+		push_migrations 1 &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$issue_path\", \"status\": 503, \"times\": 2}" &&
+		deliver_until_done &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: 429 with Retry-After schedules the next attempt that far" '
+		push_migrations 1 &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$issue_path\", \"status\": 429, \"retry_after\": 120, \"times\": 1}" &&
+		test_expect_code 1 bbgitops deliver &&
+		id=$(last_id) &&
+		in=$(next_attempt_in $id) &&
+		test "$in" -ge 110 && test "$in" -le 120 &&
+		fake_requests before.json &&
+		test_expect_code 1 bbgitops deliver &&
+		fake_requests after.json &&
+		test "$(json_query "len(d)" before.json)" = "$(json_query "len(d)" after.json)" &&
+		deliver_until_done &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: a reply slower than the timeout (the server still creates the issue)" '
+		push_migrations 1 &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$issue_path\", \"delay\": 3, \"times\": 1}" &&
+		test_expect_code 1 bbgitops deliver --now 2>err &&
+		test_grep -i "timeout\|timed out" err &&
+		deliver_until_done &&
+		sleep 1.5 &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: connection dropped after the server created the issue" '
+		push_migrations 1 &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$issue_path\", \"drop\": \"after\", \"times\": 1}" &&
+		test_expect_code 1 bbgitops deliver --now &&
+		test "$(issue_count --status pending)" = 1 &&
+		deliver_until_done &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: connection dropped after the server created the plan" '
+		push_migrations 1 &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$plan_path\", \"drop\": \"after\", \"times\": 1}" &&
+		test_expect_code 1 bbgitops deliver --now &&
+		deliver_until_done &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: connection dropped after the server created the rollout" '
+		push_migrations 1 &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$rollout_path\", \"drop\": \"after\", \"times\": 1}" &&
+		test_expect_code 1 bbgitops deliver --now &&
+		deliver_until_done &&
+		check_exactly_once &&
+		issues_json >issues.json &&
+		test "$(json_query "d[-1][\"rollout\"]" issues.json)" != null
+	'
+
+	test_expect_success "$dialect: connection dropped before the server saw the request" '
+		push_migrations 1 &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$issue_path\", \"drop\": \"before\", \"times\": 1}" &&
+		deliver_until_done &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: the token expires between calls: one new login, the call repeated" '
+		push_migrations 2 &&
+		fake GET /__fake/stats >stats-before.json &&
+		fake_set "{\"token_ttl\": 0.4}" &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$plan_path\", \"delay\": 0.6, \"times\": 1}" &&
+		bbgitops deliver --now &&
+		fake_clear_faults &&
+		fake_set "{\"token_ttl\": 3600}" &&
+		fake GET /__fake/stats >stats-after.json &&
+		test $(($(json_query "d[\"logins\"]" stats-after.json) - $(json_query "d[\"logins\"]" stats-before.json))) -ge 2 &&
+		fake_requests requests.json &&
+		test "$(json_query "len([r for r in d if r[\"status\"] == 401])" requests.json)" -ge 1 &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: tokens revoked before the next call: re-login once and go on" '
+		push_migrations 1 &&
+		fake_fault "{\"method\": \"POST\", \"path\": \"$plan_path\", \"delay\": 0.5, \"times\": 1}" &&
+		{ bbgitops deliver --now & pid=$!; } &&
+		sleep 0.25 &&
+		fake POST /__fake/expire-tokens "{}" &&
+		wait $pid &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: server down for a while: pending, then delivered once" '
+		push_migrations 2 &&
+		fake_set "{\"down\": true}" &&
+		test_expect_code 1 bbgitops deliver --now &&
+		test_expect_code 1 bbgitops deliver --now &&
+		test "$(issue_count --status pending)" = 2 &&
+		fake_set "{\"down\": false}" &&
+		deliver_until_done &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: server not listening at all: transient, then delivered once" '
+		push_migrations 1 &&
+		port=$FAKE_PORT &&
+		write_delivery_config $api none "$target" &&
+		sed -i "s|127.0.0.1:$port|127.0.0.1:1|" "$CONF" &&
+		test_expect_code 1 bbgitops deliver --now 2>err &&
+		test_grep -i "connect" err &&
+		test "$(issue_count --status pending)" = 1 &&
+		write_delivery_config $api none "$target" &&
+		deliver_until_done &&
+		check_exactly_once
+	'
+
+	test_expect_success "$dialect: one connection for a whole run (keep-alive)" '
+		push_migrations 3 &&
+		fake GET /__fake/stats >before.json &&
+		bbgitops deliver --now &&
+		fake GET /__fake/stats >after.json &&
+		test $(($(json_query "d[\"connections\"]" after.json) - $(json_query "d[\"connections\"]" before.json))) = 1
+	'
+done
+
+stop_fake
+test_done
