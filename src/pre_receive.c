@@ -128,11 +128,12 @@ check_delta(struct check *c, const git_diff_delta *d, struct error *err)
 	if (d->status == GIT_DELTA_ADDED) {
 		char *key = version_key(m.version);
 
-		if (strset_contains(&c->use.versions, key))
+		/* The same path holding the version is the same migration (re-added, or a rewritten commit). */
+		if (!strset_contains(&c->use.versions, key))
+			note_version(m.version, path, &c->use);
+		else if (strcmp(version_owner(&c->use, m.version), path) != 0)
 			problem(c, path, "version %s is already used by %s", m.version,
 				version_owner(&c->use, m.version));
-		else
-			note_version(m.version, path, &c->use);
 		free(key);
 	}
 out:

@@ -90,6 +90,15 @@ test_expect_success 'good migrations, other files under the base and files elsew
 	test_cmp expect actual
 '
 
+test_expect_success 'a rewritten commit re-adding a queued migration at its own path passes' '
+	(
+		cd hr &&
+		git commit -q --amend -m "Good, reworded" &&
+		push_to ../out --force origin main
+	) &&
+	! grep "rejected" out
+'
+
 test_expect_success 'modifying or deleting a migration Bytebase already received is rejected' '
 	python3 -c "
 import sqlite3, sys
