@@ -1,0 +1,68 @@
+#!/bin/sh
+test_description='deliver: SIGKILL at random moments, 50 times and more, still yields every issue exactly once'
+
+. "${TEST_SRCDIR:-$(dirname "$0")}/test-lib.sh"
+. "$TEST_SRCDIR/lib-delivery.sh"
+
+KILLS=${KILLS:-50}
+
+# kill_loop: runs `deliver --now` and SIGKILLs it after a random 5..250 ms, until $KILLS runs were killed while
+# still running (at most 4 x $KILLS tries); pushes a new migration every 8 tries so there is always work in flight.
+kill_loop () {
+	python3 -c 'import random; print(" ".join("%.3f" % random.uniform(0.005, 0.25) for _ in range(400)))' \
+		>delays &&
+	killed=0 &&
+	tries=0 &&
+	for d in $(cat delays)
+	do
+		test $killed -lt "$KILLS" || break
+		test $tries -lt $((KILLS * 4)) || break
+		tries=$((tries + 1))
+		if test $((tries % 8)) = 0
+		then
+			push_migrations 1 || return 1
+		fi
+		"$BBGITOPS" -c "$CONF" -q deliver --now >/dev/null 2>&1 &
+		pid=$!
+		sleep "$d"
+		if kill -9 "$pid" 2>/dev/null
+		then
+			killed=$((killed + 1))
+		fi
+		wait "$pid" 2>/dev/null
+	done
+	echo "$killed deliverers killed in $tries tries; $(issue_count --status created) issues created meanwhile"
+	test $killed -ge "$KILLS"
+}
+
+for dialect in v2 v3
+do
+	case $dialect in
+	v2) api=2 target='databases = ["instances/test-pg/databases/hr", "instances/prod-pg/databases/hr"];' ;;
+	v3) api=3 target='database_group = "hr-all";' ;;
+	esac
+
+	test_expect_success "$dialect: setup: 15 queued issues, a server that takes 20 ms per reply" '
+		start_fake $dialect &&
+		write_delivery_config $api none "$target" &&
+		setup_hr &&
+		push_migrations 15 &&
+		test "$(issue_count --status pending)" = 15 &&
+		fake_fault "{\"delay\": 0.02}"
+	'
+
+	test_expect_success "$dialect: SIGKILL the deliverer at random moments $KILLS times" '
+		kill_loop
+	'
+
+	test_expect_success "$dialect: after recovery every queued issue exists exactly once in Bytebase" '
+		fake_clear_faults &&
+		deliver_until_done &&
+		check_exactly_once &&
+		fake_objects objects.json &&
+		echo "$(json_query "len(d[\"issues\"])" objects.json) issues, $(json_query "len(d[\"plans\"])" objects.json) plans"
+	'
+done
+
+stop_fake
+test_done
