@@ -171,4 +171,39 @@ test_expect_success 'a forced update to an unrelated history queues its migratio
 	test_cmp expect actual
 '
 
+test_expect_success 'a cursor whose commit was pruned is re-baselined, with a warning in status, and never wedges' '
+	issue_lines >before &&
+	mv hr.git/hooks/post-receive hook.saved &&
+	test_when_finished "test ! -f \"$TRASH/hook.saved\" || mv \"$TRASH/hook.saved\" \"$TRASH/hr.git/hooks/post-receive\"" &&
+	(
+		cd hr &&
+		git checkout -q --orphan pruned &&
+		git rm -q -r --cached . &&
+		git clean -q -fdx &&
+		add_file README "pruned history" &&
+		commit_all "Unrelated root" &&
+		push_to ../push11.out -f origin pruned:main
+	) &&
+	git -C hr.git gc -q --prune=now &&
+	test_must_fail git -C hr.git cat-file -e "$(git -C hr rev-parse fresh)" &&
+	mv hook.saved hr.git/hooks/post-receive &&
+	(
+		cd hr &&
+		add_file bytebase/0200_after_prune.sql && commit_all "After prune" &&
+		push_to ../push12.out origin pruned:main &&
+		add_file bytebase/0201_next.sql && commit_all "Next after prune" &&
+		push_to ../push13.out origin pruned:main
+	) &&
+	echo "Next after prune" >expect &&
+	issues_json | json_query "d[-1][\"title\"]" >actual &&
+	test_cmp expect actual &&
+	bbgitops status --json >status.json &&
+	test_grep -i -E "warn|baseline|missing" status.json
+'
+
+test_expect_success 'the re-baseline reaches the pusher as one bbgitops line (at most one line per event)' '
+	bbgitops_lines push12.out >lines &&
+	test_line_count = 1 lines
+'
+
 test_done
