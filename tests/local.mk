@@ -50,6 +50,7 @@ DELIVERY_TESTS += %D%/t0520-deliver-v3.sh
 DELIVERY_TESTS += %D%/t0530-deliver-faults.sh
 DELIVERY_TESTS += %D%/t0540-deliver-order.sh
 DELIVERY_TESTS += %D%/t0550-deliver-sigkill.sh
+DELIVERY_TESTS += %D%/t0560-deliver-secrets.sh
 DELIVERY_TESTS += %D%/fake-bytebase-selftest.py
 EXTRA_DIST += %D%/fake-bytebase.py
 TESTS += $(DELIVERY_TESTS)
