@@ -183,6 +183,27 @@ test_expect_success 're-creating a deleted branch behaves as a creation, not as 
 	test_cmp expect actual
 '
 
+# A ref updated by the same push counts with its value from before the push: the new commit was introduced by this
+# push for both branches, so each gets its issue (otherwise two branches created together would hide each other).
+test_expect_success 'a branch created in the same push as main, at main'"'"'s new commit, reports it on both' '
+	issue_count >before &&
+	(
+		cd hr &&
+		git checkout -q main &&
+		add_file bytebase/0020_both.sql && commit_all "Both" &&
+		push_to ../push16.out origin main main:refs/heads/release/4.0
+	) &&
+	cat >expect <<-\EOF &&
+	main Both bytebase/0020_both.sql
+	release/4.0 Both bytebase/0020_both.sql
+	EOF
+	issue_lines | tail -n 2 | sort >actual &&
+	test_cmp expect actual &&
+	echo $(($(cat before) + 2)) >expect &&
+	issue_count >actual &&
+	test_cmp expect actual
+'
+
 test_expect_success 'status --json shows the cursor of a watched branch, and drops it when the branch is deleted' '
 	(
 		cd hr &&
