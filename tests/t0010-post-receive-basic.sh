@@ -224,11 +224,13 @@ test_expect_success 'issues without --json prints a readable table, one row per 
 '
 
 test_expect_success 'post-receive exits 0 and reads all of stdin even with nothing to do' '
+	test_seq 5000 | sed "s/.*/$ZERO_OID $ZERO_OID refs\/heads\/none-&/" >stdin &&
 	(
 		cd hr.git &&
-		test_seq 1000 | sed "s/.*/$ZERO_OID $ZERO_OID refs\/heads\/none-&/" >../stdin &&
-		"$BBGITOPS" -c "$CONF" post-receive <../stdin >../out 2>&1
-	)
+		{ cat ../stdin; echo $? >../writer.status; } | "$BBGITOPS" -c "$CONF" post-receive >../out 2>&1
+	) &&
+	echo 0 >expect &&
+	test_cmp expect writer.status
 '
 
 test_done

@@ -96,6 +96,17 @@ test_expect_success 'a repository no configuration entry names: the push prints 
 	test_must_be_empty actual
 '
 
+test_expect_success 'in a repository no entry names, the hook still reads all of stdin (hook chains)' '
+	test_seq 5000 | sed "s/.*/$ZERO_OID $ZERO_OID refs\/heads\/b-&/" >stdin &&
+	(
+		cd other.git &&
+		{ cat ../stdin; echo $? >../writer.status; } | GIT_DIR=. "$BBGITOPS" -c "$CONF" post-receive >../out 2>&1
+	) &&
+	echo 0 >expect &&
+	test_cmp expect writer.status &&
+	test_must_be_empty out
+'
+
 test_expect_success 'a push returns promptly (the hook does not hold the pusher)' '
 	(
 		cd hr &&
