@@ -233,4 +233,17 @@ test_expect_success 'post-receive exits 0 and reads all of stdin even with nothi
 	test_cmp expect writer.status
 '
 
+test_expect_success 'state files are never world-accessible, even under umask 022' '
+	umask &&
+	find "$STATE_DIR" -perm /007 >world &&
+	test_must_be_empty world
+'
+
+test_expect_success 'state files are group-writable, so a poller of the same group can share them (design §6)' '
+	find "$STATE_DIR" -type f ! -perm -060 >not-group-rw &&
+	test_must_be_empty not-group-rw &&
+	find "$STATE_DIR" -type d ! -perm -070 >not-group-rwx &&
+	test_must_be_empty not-group-rwx
+'
+
 test_done
