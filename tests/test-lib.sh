@@ -4,6 +4,12 @@
 #
 # Environment: BBGITOPS (binary under test), TEST_SRCDIR (this directory), TEST_BUILDDIR (where trash goes).
 # Options: -v/--verbose shows every test's output; -i/--immediate stops at the first failure; -d/--debug keeps trash.
+#
+# Harness: test_expect_success [PREREQ] TITLE BODY, test_expect_failure, test_when_finished, test_set_prereq, test_done.
+# Checks:  test_cmp, test_must_fail, test_expect_code, test_line_count, test_must_be_empty, test_grep, test_seq.
+# bbgitops/git: $CONF, $STATE_DIR, $TRASH, $PYTHON, $ZERO_OID; bbgitops, write_config, write_repo_config,
+#          setup_server_repo, install_hook, add_file, commit_all, push_to, bbgitops_lines, issues_json, issue_count,
+#          json_query (python3 expression over the parsed JSON `d`; jq is not assumed).
 
 # ---------------------------------------------------------------------------------------------------------------
 # Options and locations
