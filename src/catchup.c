@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "migration.h"
 #include "repo.h"
 #include "util.h"
@@ -602,8 +601,6 @@ catchup_branch(struct state *st, git_repository *repo, const struct catchup_requ
 		if (!repo_has_object(repo, &cursor)) {
 			state_event(st, "warning", rc->name, "%s: cursor commit %s is missing (history rewritten and "
 				"pruned); re-baselined at %s without reporting", req->branch, cursor_hex, tip_hex);
-			log_warnx("%s: %s: cursor commit %.12s is missing; re-baselined at %.12s", rc->name,
-				req->branch, cursor_hex, tip_hex);
 			res->rebaselined = true;
 			goto move_cursor;
 		}

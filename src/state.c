@@ -179,6 +179,9 @@ make_dirs(const char *dir, struct error *err)
 				free(copy);
 				return -1;
 			}
+			/* mkdir ignores the setgid bit on Linux: set it so files inherit the shared group. */
+			if (saved == '\0')
+				chmod(copy, 02770);
 			*p = saved;
 			if (saved == '\0')
 				break;
@@ -186,6 +189,27 @@ make_dirs(const char *dir, struct error *err)
 	}
 	free(copy);
 	return 0;
+}
+
+/*
+ * SQLite creates files 0644 minus the umask (007): 0640. The hook's and the poller's users share the state through
+ * a group, so the database and its WAL files must be group-writable (design §6). SQLite gives -wal and -shm the
+ * database file's mode. Only the owner can change it; others find it already done.
+ */
+static void
+share_with_group(const char *db_path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *path = xasprintf("%s%s", db_path, suffixes[i]);
+
+		if (stat(path, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 0777) != 0660)
+			chmod(path, 0660);
+		free(path);
+	}
 }
 
 int
@@ -205,6 +229,7 @@ state_open(const char *dir, struct state **out, struct error *err)
 			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
+	share_with_group(path);
 	sqlite3_busy_timeout(st->db, STATE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* WAL is persistent once set; only a new database needs the switch (which takes an exclusive lock). */
