@@ -969,8 +969,15 @@ bb_create_plan_v3(struct bb *bb, const char *project, const char *marker, const 
 		json_decref(tarr);
 		goto out;
 	}
-	/* Bytebase caps a plan description at 10000 characters. */
+	/* Bytebase caps a plan description at 10000 characters: cut at a character boundary. */
 	desc = xstrndup(description, 10000);
+	if (strlen(description) > 10000) {
+		size_t n = 10000;
+
+		while (n > 0 && ((unsigned char)desc[n] & 0xC0) == 0x80)
+			n--;
+		desc[n] = '\0';
+	}
 	body = json_pack("{s:s, s:s, s:[{s:s, s:{s:o, s:s}}]}", "title", marker, "description", desc,
 		"specs", "id", id, "changeDatabaseConfig", "targets", tarr, "release", release);
 	ret = bb_create(bb, path, body, name, err);

@@ -415,6 +415,12 @@ deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 		ctx->stop = true;
 		goto out;
 	}
+	if (issues[0].title == NULL || issues[0].title[0] == '\0') {
+		/* Bytebase requires a title; a commit may have an empty subject. */
+		free(issues[0].title);
+		issues[0].title = xasprintf("bbgitops %s@%s %.12s", issues[0].repository, issues[0].branch,
+			issues[0].commit);
+	}
 	files = deliver_files(&issues[0]);
 	if (ctx->dialect == BB_DIALECT_V2)
 		rc = deliver_v2(ctx, repo, &issues[0], files, &pending, &err);

@@ -192,8 +192,16 @@ test_expect_success 'a slow server (10 s per reply) does not slow the push; the 
 	DELIVERY_TIMEOUT=15 write_delivery_config 2 background "databases = [\"instances/test-pg/databases/hr\"];" &&
 	setup_hr &&
 	fake_fault "{\"delay\": 10}" &&
+	(
+		cd hr &&
+		mkdir -p bytebase &&
+		printf "CREATE TABLE t (id int);\n" >bytebase/0001_create_t.sql &&
+		printf "INSERT INTO t VALUES (1);\n" >bytebase/0002_dml_seed.sql &&
+		git add bytebase &&
+		git commit -q -m "Create t and seed it"
+	) &&
 	start=$(date +%s.%N) &&
-	push_two &&
+	git -C hr push -q origin HEAD:main 2>/dev/null &&
 	end=$(date +%s.%N) &&
 	python3 -c "import sys; d = $end - $start; print(d); sys.exit(0 if d < 1.0 else 1)" &&
 	test "$(issue_count --status pending)" = 1 &&
