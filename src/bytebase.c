@@ -974,7 +974,7 @@ bb_create_plan_v3(struct bb *bb, const char *project, const char *marker, const 
 	if (strlen(description) > 10000) {
 		size_t n = 10000;
 
-		while (n > 0 && ((unsigned char)desc[n] & 0xC0) == 0x80)
+		while (n > 0 && ((unsigned char)description[n] & 0xC0) == 0x80)
 			n--;
 		desc[n] = '\0';
 	}
