@@ -212,6 +212,21 @@ test_expect_success 'a slow server (10 s per reply) does not slow the push; the 
 	check_exactly_once
 '
 
+test_expect_success 'background: issues queued while a deliverer runs are taken by that deliverer' '
+	fake_reset &&
+	write_delivery_config 2 background "databases = [\"instances/test-pg/databases/hr\"];" &&
+	setup_hr &&
+	fake_fault "{\"delay\": 0.3}" &&
+	push_migrations 1 &&
+	sleep 0.2 &&
+	push_migrations 1 &&
+	push_migrations 1 &&
+	wait_created 3 30 &&
+	fake_clear_faults &&
+	check_exactly_once &&
+	test "$(fake GET /__fake/stats | json_query "d[\"logins\"]")" -le 3
+'
+
 test_expect_success 'hook deliver = inline delivers before the push returns' '
 	fake_reset &&
 	write_delivery_config 2 inline "databases = [\"instances/test-pg/databases/hr\"];" &&
