@@ -382,7 +382,7 @@ poll_lock(const char *dir, bool wait, bool *busy, struct error *err)
 			free(path);
 			return -1;
 		}
-		poll_sleep(0.1);
+		usleep(100000);   /* a signal cuts it short; poll_stop is tested again above */
 	}
 	free(path);
 	return fd;

@@ -216,7 +216,7 @@ remote_credentials_cb(git_credential **out, const char *url, const char *user_fr
 	struct remote_ctx *ctx = payload;
 	const struct repo_config *rc = ctx->rc;
 	struct error e = ERROR_INIT;
-	char *passphrase = NULL;
+	char *passphrase = NULL, *pub;
 	const char *user;
 	int rv;
 
@@ -242,7 +242,11 @@ remote_credentials_cb(git_credential **out, const char *url, const char *user_fr
 			(rc->username != NULL ? rc->username : "git");
 		if (rc->ssh_passphrase_file != NULL && config_read_secret(rc->ssh_passphrase_file, &passphrase, &e) < 0)
 			return remote_secret_failed(ctx, "ssh_passphrase_file", &e);
-		rv = git_credential_ssh_key_new(out, user, NULL, rc->ssh_key, passphrase);
+		/* libssh2 built with libgcrypt (Debian) cannot derive the public key: hand over KEY.pub when present. */
+		pub = xasprintf("%s.pub", rc->ssh_key);
+		rv = git_credential_ssh_key_new(out, user, access(pub, R_OK) == 0 ? pub : NULL, rc->ssh_key,
+			passphrase);
+		free(pub);
 		if (passphrase != NULL) {
 			explicit_bzero(passphrase, strlen(passphrase));
 			free(passphrase);
