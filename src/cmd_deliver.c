@@ -37,7 +37,7 @@ int
 cmd_deliver(const struct cli *cli, int argc, char **argv)
 {
 	struct deliver_options opts = { .now = false, .retry_id = 0, .skip_id = 0, .deadline = 0,
-		.wait_for_lock = true };
+		.wait_for_lock = false };
 	struct config *cfg = NULL;
 	struct error err = ERROR_INIT;
 	const char *arg, *val;
@@ -69,6 +69,11 @@ cmd_deliver(const struct cli *cli, int argc, char **argv)
 			return cmd_deliver_usage();
 		}
 	}
+	/*
+	 * Plain `deliver` (cron, or detached from the hook) leaves the work to a deliverer already running: it takes
+	 * new issues before it stops. An operator's --now, --retry or --skip waits for its turn instead.
+	 */
+	opts.wait_for_lock = opts.now || opts.retry_id > 0 || opts.skip_id > 0;
 	if (cli_load_config(cli, &cfg) != 0)
 		return 2;
 	if (cfg->bytebase == NULL && opts.retry_id > 0) {

@@ -112,8 +112,25 @@ write_delivery_config () {
 	EOF
 }
 
+# wait_no_deliverer [SECONDS]: waits until no detached deliverer of this test's configuration runs (default 30 s).
+wait_no_deliverer () {
+	_i=0
+	while ps -eo args | grep -F -e "$BBGITOPS -c $CONF -q deliver" | grep -v grep >/dev/null
+	do
+		_i=$((_i + 1))
+		if test $_i -gt $((${1:-30} * 10))
+		then
+			echo >&2 "a detached deliverer still runs"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # setup_hr: the bare repository hr.git (hook installed) and its clone hr, with an initial commit pushed.
+# Waits for detached deliverers of an earlier test first: they must not see their state vanish.
 setup_hr () {
+	wait_no_deliverer &&
 	rm -rf "$TRASH_DIRECTORY/hr.git" "$TRASH_DIRECTORY/hr" "$STATE_DIR" &&
 	setup_server_repo hr &&
 	install_hook "$TRASH_DIRECTORY/hr.git" >/dev/null &&
