@@ -108,31 +108,32 @@ boundary_in_stops(const git_oid *id, void *arg)
 }
 
 /*
- * Walks first parents from TIP (following git_commit_parent directly: the revwalk is several times slower),
- * stopping before a commit for which is_boundary is true, or at the root.
+ * Walks first parents from TIP, stopping before a commit for which is_boundary is true, or at the root. Commits
+ * and trees are read raw from the object database (git_commit_parent's parsing and the revwalk are several times
+ * slower over long histories); each commit's base subtree id is recorded for plan_commits to compare.
  */
 static int
 walk_first_parents(git_repository *repo, const git_oid *tip, const char *base, boundary_fn is_boundary, void *arg,
 	struct fp_list *out, const struct replay_request *progress, struct error *err)
 {
-	git_commit *commit = NULL;
-	git_oid id;
+	git_odb *odb = NULL;
+	git_oid id, tree, parent;
+	bool has_parent;
 
 	memset(out, 0, sizeof(*out));
+	if (git_repository_odb(&odb, repo) < 0)
+		return repo_error(err, "cannot open the object database");
 	git_oid_cpy(&id, tip);
 	for (;;) {
 		struct fp_commit *fc;
 		bool boundary = is_boundary != NULL && is_boundary(&id, arg);
 
-		if (git_commit_lookup(&commit, repo, &id) < 0) {
-			repo_error(err, "cannot read commit %s", git_oid_tostr_s(&id));
+		if (repo_raw_commit(odb, &id, &tree, &parent, &has_parent, err) != 0)
 			goto fail;
-		}
 		if (boundary) {
 			out->has_boundary = true;
 			git_oid_cpy(&out->boundary_id, &id);
-			if (repo_base_tree_id(repo, commit, base, &out->boundary_base, &out->boundary_has_base,
-			    err) != 0)
+			if (repo_raw_subtree(odb, &tree, base, &out->boundary_base, &out->boundary_has_base, err) != 0)
 				goto fail;
 			break;
 		}
@@ -142,20 +143,18 @@ walk_first_parents(git_repository *repo, const git_oid *tip, const char *base, b
 		}
 		fc = &out->items[out->len++];
 		git_oid_cpy(&fc->id, &id);
-		if (repo_base_tree_id(repo, commit, base, &fc->base, &fc->has_base, err) != 0)
+		if (repo_raw_subtree(odb, &tree, base, &fc->base, &fc->has_base, err) != 0)
 			goto fail;
 		if (progress != NULL && progress->progress != NULL && out->len % 1000 == 0)
 			progress->progress(out->len, progress->progress_arg);
-		if (git_commit_parentcount(commit) == 0)
+		if (!has_parent)
 			break;
-		git_oid_cpy(&id, git_commit_parent_id(commit, 0));
-		git_commit_free(commit);
-		commit = NULL;
+		git_oid_cpy(&id, &parent);
 	}
-	git_commit_free(commit);
+	git_odb_free(odb);
 	return 0;
 fail:
-	git_commit_free(commit);
+	git_odb_free(odb);
 	fp_list_free(out);
 	return -1;
 }
@@ -395,25 +394,26 @@ plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *
 	pi->body = build_body(git_commit_body(commit), repo, branch, hex, files, n_files);
 }
 
-/* The migration files COMMIT adds or modifies that the ledger (and this run) has not seen, planned as issues. */
+/*
+ * The migration files commit FC adds or modifies (its base subtree against PARENT_BASE, NULL when the parent had
+ * no base directory) that the ledger (and this run) has not seen, planned as issues. The commit itself is parsed
+ * only when it carries some.
+ */
 static int
-plan_commit(struct state *st, git_repository *repo, const struct repo_config *rc, const char *branch,
-	const git_oid *id, struct plan *plan, struct error *err)
+plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tree_cache *trees,
+	const struct repo_config *rc, const char *branch, const struct fp_commit *fc, const git_oid *parent_base,
+	struct plan *plan, struct error *err)
 {
-	git_commit *commit = NULL, *parent = NULL;
+	git_commit *commit = NULL;
 	struct repo_change *changes = NULL;
 	struct planned_file *files = NULL;
 	size_t n_changes = 0, n_files = 0, i;
 	int ret = -1;
 
-	if (git_commit_lookup(&commit, repo, id) < 0)
-		return repo_error(err, "cannot read commit %s", git_oid_tostr_s(id));
-	if (git_commit_parentcount(commit) > 0 && git_commit_parent(&parent, commit, 0) < 0) {
-		repo_error(err, "cannot read first parent of %s", git_oid_tostr_s(id));
+	if (repo_raw_tree_changes(odb, trees, &fc->base, parent_base, &changes, &n_changes, err) != 0) {
+		error_prefix(err, "commit %s", git_oid_tostr_s(&fc->id));
 		goto out;
 	}
-	if (repo_base_changes(repo, commit, parent, rc->base_directory, &changes, &n_changes, err) != 0)
-		goto out;
 	files = xcalloc(n_changes ? n_changes : 1, sizeof(*files));
 	for (i = 0; i < n_changes; i++) {
 		struct planned_file *f = &files[n_files];
@@ -448,6 +448,10 @@ plan_commit(struct state *st, git_repository *repo, const struct repo_config *rc
 		n_files++;
 	}
 	if (n_files > 0) {
+		if (git_commit_lookup(&commit, repo, &fc->id) < 0) {
+			repo_error(err, "cannot read commit %s", git_oid_tostr_s(&fc->id));
+			goto out;
+		}
 		qsort(files, n_files, sizeof(*files), planned_file_cmp);
 		if (rc->group_by == GROUP_BY_FILE) {
 			for (i = 0; i < n_files; i++) {
@@ -472,7 +476,6 @@ out:
 	}
 	free(files);
 	repo_changes_free(changes, n_changes);
-	git_commit_free(parent);
 	git_commit_free(commit);
 	return ret;
 }
@@ -482,8 +485,13 @@ static int
 plan_commits(struct state *st, git_repository *repo, const struct repo_config *rc, const char *branch,
 	const struct fp_list *list, struct plan *plan, struct error *err)
 {
+	struct repo_tree_cache trees = REPO_TREE_CACHE_INIT;
+	git_odb *odb = NULL;
 	size_t i;
+	int rc2 = 0;
 
+	if (git_repository_odb(&odb, repo) < 0)
+		return repo_error(err, "cannot open the object database");
 	for (i = list->len; i-- > 0;) {
 		const struct fp_commit *fc = &list->items[i];
 		bool parent_has;
@@ -498,10 +506,15 @@ plan_commits(struct state *st, git_repository *repo, const struct repo_config *r
 		}
 		if (!fc->has_base || (parent_has && git_oid_equal(&fc->base, parent_base)))
 			continue;
-		if (plan_commit(st, repo, rc, branch, &fc->id, plan, err) != 0)
-			return -1;
+		if (plan_commit(st, repo, odb, &trees, rc, branch, fc, parent_has ? parent_base : NULL, plan,
+		    err) != 0) {
+			rc2 = -1;
+			break;
+		}
 	}
-	return 0;
+	repo_tree_cache_clear(&trees);
+	git_odb_free(odb);
+	return rc2;
 }
 
 /* Writes the planned issues and their ledger rows; files the ledger gained meanwhile are dropped. */

@@ -67,42 +67,6 @@ repo_open(const char *path, git_repository **out, struct error *err)
 	return 0;
 }
 
-/* The tree of BASE in COMMIT, or NULL (with *exists false) when there is none. */
-static int
-base_tree(git_repository *repo, const git_commit *commit, const char *base, git_tree **out, struct error *err)
-{
-	git_tree *root = NULL;
-	git_tree_entry *entry = NULL;
-	int rc;
-
-	*out = NULL;
-	if (git_commit_tree(&root, commit) < 0)
-		return repo_error(err, "cannot read tree of commit %s", git_oid_tostr_s(git_commit_id(commit)));
-	if (base[0] == '\0') {
-		*out = root;
-		return 0;
-	}
-	rc = git_tree_entry_bypath(&entry, root, base);
-	if (rc == GIT_ENOTFOUND) {
-		git_error_clear();
-		git_tree_free(root);
-		return 0;
-	}
-	if (rc < 0) {
-		git_tree_free(root);
-		return repo_error(err, "cannot look up %s in commit %s", base, git_oid_tostr_s(git_commit_id(commit)));
-	}
-	if (git_tree_entry_type(entry) == GIT_OBJECT_TREE &&
-	    git_tree_lookup(out, repo, git_tree_entry_id(entry)) < 0) {
-		git_tree_entry_free(entry);
-		git_tree_free(root);
-		return repo_error(err, "cannot read tree %s", base);
-	}
-	git_tree_entry_free(entry);
-	git_tree_free(root);
-	return 0;
-}
-
 int
 repo_base_tree_id(git_repository *repo, const git_commit *commit, const char *base, git_oid *out, bool *exists,
 	struct error *err)
@@ -139,67 +103,6 @@ repo_base_tree_id(git_repository *repo, const git_commit *commit, const char *ba
 	return 0;
 }
 
-static bool
-is_file_entry(const git_tree_entry *e)
-{
-	git_filemode_t mode = git_tree_entry_filemode(e);
-
-	return mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
-}
-
-int
-repo_base_changes(git_repository *repo, const git_commit *commit, const git_commit *parent, const char *base,
-	struct repo_change **out, size_t *n, struct error *err)
-{
-	git_tree *now = NULL, *before = NULL;
-	struct repo_change *changes = NULL;
-	size_t len = 0, cap = 0, i, n_now;
-	int rc = -1;
-
-	*out = NULL;
-	*n = 0;
-	if (base_tree(repo, commit, base, &now, err) != 0)
-		goto out;
-	if (now == NULL) {
-		rc = 0;   /* no base directory: nothing added */
-		goto out;
-	}
-	if (parent != NULL && base_tree(repo, parent, base, &before, err) != 0)
-		goto out;
-	if (before != NULL && git_oid_equal(git_tree_id(now), git_tree_id(before))) {
-		rc = 0;
-		goto out;
-	}
-	n_now = git_tree_entrycount(now);
-	/* Entries are matched by name (binary search in the parent's tree); only file entries count. */
-	for (i = 0; i < n_now; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(now, i);
-		const git_tree_entry *old = NULL;
-
-		if (!is_file_entry(e))
-			continue;
-		old = before ? git_tree_entry_byname(before, git_tree_entry_name(e)) : NULL;
-		if (old != NULL && is_file_entry(old) && git_oid_equal(git_tree_entry_id(old), git_tree_entry_id(e)))
-			continue;
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			changes = xrealloc(changes, cap * sizeof(*changes));
-		}
-		changes[len].name = xstrdup(git_tree_entry_name(e));
-		git_oid_cpy(&changes[len].blob, git_tree_entry_id(e));
-		len++;
-	}
-	*out = changes;
-	*n = len;
-	changes = NULL;
-	rc = 0;
-out:
-	repo_changes_free(changes, len);
-	git_tree_free(before);
-	git_tree_free(now);
-	return rc;
-}
-
 void
 repo_changes_free(struct repo_change *changes, size_t n)
 {
@@ -210,6 +113,242 @@ repo_changes_free(struct repo_change *changes, size_t n)
 	for (i = 0; i < n; i++)
 		free(changes[i].name);
 	free(changes);
+}
+
+/* One entry of a raw tree: "<octal mode> <name>\0<20-byte id>". */
+struct raw_entry {
+	unsigned mode;
+	const char *name;
+	size_t name_len;
+	const unsigned char *id;
+};
+
+/* Parses the entry at *pos of a tree of LEN bytes; false at the end or on a malformed entry. */
+static bool
+raw_tree_next(const unsigned char *data, size_t len, size_t *pos, struct raw_entry *e)
+{
+	size_t p = *pos;
+	unsigned mode = 0;
+	const unsigned char *nul;
+
+	if (p >= len)
+		return false;
+	while (p < len && data[p] >= '0' && data[p] <= '7')
+		mode = mode * 8 + (unsigned)(data[p++] - '0');
+	if (p >= len || data[p] != ' ')
+		return false;
+	p++;
+	nul = memchr(data + p, '\0', len - p);
+	if (nul == NULL || (size_t)(nul - data) + 1 + GIT_OID_RAWSZ > len)
+		return false;
+	e->mode = mode;
+	e->name = (const char *)data + p;
+	e->name_len = (size_t)(nul - (data + p));
+	e->id = nul + 1;
+	*pos = (size_t)(nul - data) + 1 + GIT_OID_RAWSZ;
+	return true;
+}
+
+static bool
+raw_is_tree(const struct raw_entry *e)
+{
+	return (e->mode & 0170000) == 0040000;
+}
+
+static bool
+raw_is_file(const struct raw_entry *e)
+{
+	return (e->mode & 0170000) == 0100000;
+}
+
+/* git's tree order: names compare bytewise, a directory as if its name ended in '/'. */
+static int
+raw_entry_cmp(const struct raw_entry *a, const struct raw_entry *b)
+{
+	size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+	int c = memcmp(a->name, b->name, n);
+	unsigned char ca, cb;
+
+	if (c != 0)
+		return c;
+	ca = a->name_len > n ? (unsigned char)a->name[n] : raw_is_tree(a) ? '/' : '\0';
+	cb = b->name_len > n ? (unsigned char)b->name[n] : raw_is_tree(b) ? '/' : '\0';
+	return (int)ca - (int)cb;
+}
+
+static int
+raw_read(git_odb *odb, const git_oid *id, git_object_t want, git_odb_object **out, struct error *err)
+{
+	if (git_odb_read(out, odb, id) < 0)
+		return repo_error(err, "cannot read object %s", git_oid_tostr_s(id));
+	if (git_odb_object_type(*out) != want) {
+		git_odb_object_free(*out);
+		*out = NULL;
+		return error_set(err, false, "object %s is not a %s", git_oid_tostr_s(id), git_object_type2string(want));
+	}
+	return 0;
+}
+
+int
+repo_raw_commit(git_odb *odb, const git_oid *commit, git_oid *tree, git_oid *parent, bool *has_parent,
+	struct error *err)
+{
+	git_odb_object *obj = NULL;
+	const char *data;
+	size_t len;
+
+	if (raw_read(odb, commit, GIT_OBJECT_COMMIT, &obj, err) != 0)
+		return -1;
+	data = git_odb_object_data(obj);
+	len = git_odb_object_size(obj);
+	/* "tree <hex>\n" then zero or more "parent <hex>\n": the first parent is the first of those. */
+	if (len < 46 || memcmp(data, "tree ", 5) != 0 || data[45] != '\n' || git_oid_fromstrn(tree, data + 5, 40) < 0) {
+		git_odb_object_free(obj);
+		return error_set(err, false, "commit %s: malformed header", git_oid_tostr_s(commit));
+	}
+	*has_parent = len >= 46 + 48 && memcmp(data + 46, "parent ", 7) == 0 && data[46 + 47] == '\n' &&
+		git_oid_fromstrn(parent, data + 46 + 7, 40) == 0;
+	git_odb_object_free(obj);
+	return 0;
+}
+
+int
+repo_raw_subtree(git_odb *odb, const git_oid *tree, const char *base, git_oid *out, bool *exists,
+	struct error *err)
+{
+	git_oid current;
+	const char *component = base;
+
+	git_oid_cpy(&current, tree);
+	*exists = false;
+	while (*component != '\0') {
+		const char *slash = strchr(component, '/');
+		size_t clen = slash ? (size_t)(slash - component) : strlen(component);
+		git_odb_object *obj = NULL;
+		struct raw_entry e;
+		size_t pos = 0;
+		bool found = false;
+
+		if (clen == 0) {   /* "a//b": git paths have no empty components */
+			component++;
+			continue;
+		}
+		if (raw_read(odb, &current, GIT_OBJECT_TREE, &obj, err) != 0)
+			return -1;
+		while (raw_tree_next(git_odb_object_data(obj), git_odb_object_size(obj), &pos, &e)) {
+			if (e.name_len == clen && memcmp(e.name, component, clen) == 0 && raw_is_tree(&e)) {
+				git_oid_fromraw(&current, e.id);
+				found = true;
+				break;
+			}
+		}
+		git_odb_object_free(obj);
+		if (!found)
+			return 0;
+		component += clen;
+		if (*component == '/')
+			component++;
+	}
+	git_oid_cpy(out, &current);
+	*exists = true;
+	return 0;
+}
+
+static void
+changes_push(struct repo_change **changes, size_t *len, size_t *cap, const struct raw_entry *e)
+{
+	if (*len == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*changes = xrealloc(*changes, *cap * sizeof(**changes));
+	}
+	(*changes)[*len].name = xstrndup(e->name, e->name_len);
+	git_oid_fromraw(&(*changes)[*len].blob, e->id);
+	(*len)++;
+}
+
+void
+repo_tree_cache_clear(struct repo_tree_cache *cache)
+{
+	git_odb_object_free(cache->obj[0]);
+	git_odb_object_free(cache->obj[1]);
+	memset(cache, 0, sizeof(*cache));
+}
+
+/* A tree through the cache: the returned object belongs to the cache (or, without one, to the caller). */
+static int
+cached_tree(git_odb *odb, struct repo_tree_cache *cache, const git_oid *id, git_odb_object **out, struct error *err)
+{
+	unsigned i;
+
+	if (cache == NULL)
+		return raw_read(odb, id, GIT_OBJECT_TREE, out, err);
+	for (i = 0; i < 2; i++)
+		if (cache->obj[i] != NULL && git_oid_equal(&cache->id[i], id)) {
+			*out = cache->obj[i];
+			return 0;
+		}
+	if (raw_read(odb, id, GIT_OBJECT_TREE, out, err) != 0)
+		return -1;
+	i = cache->next;
+	git_odb_object_free(cache->obj[i]);
+	cache->obj[i] = *out;
+	git_oid_cpy(&cache->id[i], id);
+	cache->next = 1 - i;
+	return 0;
+}
+
+int
+repo_raw_tree_changes(git_odb *odb, struct repo_tree_cache *cache, const git_oid *now, const git_oid *before,
+	struct repo_change **out, size_t *n, struct error *err)
+{
+	git_odb_object *a = NULL, *b = NULL;
+	struct repo_change *changes = NULL;
+	size_t len = 0, cap = 0, pa = 0, pb = 0, la, lb = 0;
+	const unsigned char *da, *db = NULL;
+	struct raw_entry ea, eb;
+	bool has_a, has_b;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (before != NULL && git_oid_equal(now, before))
+		return 0;
+	/* The parent's tree first: walking oldest to newest, it is the previous commit's tree, still cached. */
+	if (before != NULL && cached_tree(odb, cache, before, &b, err) != 0)
+		return -1;
+	if (cached_tree(odb, cache, now, &a, err) != 0)
+		goto out;
+	da = git_odb_object_data(a);
+	la = git_odb_object_size(a);
+	if (b != NULL) {
+		db = git_odb_object_data(b);
+		lb = git_odb_object_size(b);
+	}
+	has_a = raw_tree_next(da, la, &pa, &ea);
+	has_b = db != NULL && raw_tree_next(db, lb, &pb, &eb);
+	while (has_a) {
+		int c = has_b ? raw_entry_cmp(&ea, &eb) : -1;
+
+		if (c > 0) {            /* only in BEFORE: deleted, never counts */
+			has_b = raw_tree_next(db, lb, &pb, &eb);
+			continue;
+		}
+		if (raw_is_file(&ea) && (c < 0 || !raw_is_file(&eb) ||
+		    memcmp(ea.id, eb.id, GIT_OID_RAWSZ) != 0))
+			changes_push(&changes, &len, &cap, &ea);
+		has_a = raw_tree_next(da, la, &pa, &ea);
+		if (c == 0)
+			has_b = raw_tree_next(db, lb, &pb, &eb);
+	}
+	*out = changes;
+	*n = len;
+	rc = 0;
+out:
+	if (cache == NULL) {
+		git_odb_object_free(b);
+		git_odb_object_free(a);
+	}
+	return rc;
 }
 
 int

@@ -33,18 +33,47 @@ struct repo_change {
 	git_oid blob;
 };
 
-/*
- * The blobs directly under BASE (normalized, "" = root) in COMMIT that are new or changed against PARENT's
- * (NULL parent: everything counts as added). Only regular (and executable) files; deletions are ignored.
- * *out is an array of *n changes in name order (free with repo_changes_free).
- */
-int repo_base_changes(git_repository *repo, const git_commit *commit, const git_commit *parent, const char *base,
-	struct repo_change **out, size_t *n, struct error *err);
+/* Frees what repo_raw_tree_changes returned. */
 void repo_changes_free(struct repo_change *changes, size_t n);
 
 /* The id of BASE's subtree in COMMIT; *exists false when the commit has no such directory. */
 int repo_base_tree_id(git_repository *repo, const git_commit *commit, const char *base, git_oid *out,
 	bool *exists, struct error *err);
+
+/*
+ * The raw readers below go to the object database directly, as git's own walkers do: no parsed commit or tree
+ * objects, no per-entry allocations. They serve the long walks (backfill, catch-up) where libgit2's object parsing
+ * dominated the time.
+ */
+
+/* The tree and first parent of COMMIT; *has_parent false for a root commit. */
+int repo_raw_commit(git_odb *odb, const git_oid *commit, git_oid *tree, git_oid *parent, bool *has_parent,
+	struct error *err);
+
+/* The id of the subtree at BASE ("" = TREE itself, "a/b" descends); *exists false when there is none. */
+int repo_raw_subtree(git_odb *odb, const git_oid *tree, const char *base, git_oid *out, bool *exists,
+	struct error *err);
+
+/*
+ * The last two raw trees read, so a walk comparing each commit's base tree with its parent's reads every tree once
+ * (libgit2 caches no tree over 4 KiB, and a large base directory's tree is then re-inflated from its delta chain).
+ * REPO_TREE_CACHE_INIT is empty; repo_tree_cache_clear releases it.
+ */
+struct repo_tree_cache {
+	git_oid id[2];
+	git_odb_object *obj[2];
+	unsigned next;
+};
+#define REPO_TREE_CACHE_INIT { .next = 0 }
+void repo_tree_cache_clear(struct repo_tree_cache *cache);
+
+/*
+ * The regular files of tree NOW that are new or changed against tree BEFORE (NULL: everything is new), walking
+ * both trees' entries in lockstep. Only NOW's immediate entries count. CACHE may be NULL.
+ * *out is an array of *n changes in tree order (free with repo_changes_free).
+ */
+int repo_raw_tree_changes(git_odb *odb, struct repo_tree_cache *cache, const git_oid *now, const git_oid *before,
+	struct repo_change **out, size_t *n, struct error *err);
 
 /* Blob contents, copied into a new buffer (caller frees). */
 int repo_read_blob(git_repository *repo, const git_oid *id, void **data, size_t *len, struct error *err);
