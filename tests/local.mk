@@ -52,7 +52,7 @@ DELIVERY_TESTS += %D%/t0540-deliver-order.sh
 DELIVERY_TESTS += %D%/t0550-deliver-sigkill.sh
 DELIVERY_TESTS += %D%/t0560-deliver-secrets.sh
 DELIVERY_TESTS += %D%/fake-bytebase-selftest.py
-EXTRA_DIST += %D%/fake-bytebase.py
+EXTRA_DIST += %D%/fake-bytebase.py %D%/lib-delivery.sh
 TESTS += $(DELIVERY_TESTS)
 EXTRA_DIST += $(DELIVERY_TESTS)
 
