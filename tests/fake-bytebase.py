@@ -885,6 +885,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # Replies are written in pieces; without TCP_NODELAY each keep-alive reply waits ~40 ms for the client's
+        # delayed ACK (Nagle), which made a 100-issue delivery take 22 s instead of 0.7 s.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with CONN_LOCK:
             self.conn_id = next(CONN_IDS)
 
