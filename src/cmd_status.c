@@ -112,9 +112,13 @@ print_text(const json_t *status)
 
 	bb = json_object_get(status, "bytebase");
 	if (json_is_object(bb))
-		printf("bytebase: %s (api %s)\n", json_string_value(json_object_get(bb, "url")),
+		printf("bytebase: %s (api %s, dialect %s%s%s)\n", json_string_value(json_object_get(bb, "url")),
+			json_string_value(json_object_get(bb, "api")),
 			json_is_string(json_object_get(bb, "dialect")) ?
-			json_string_value(json_object_get(bb, "dialect")) : "not detected yet");
+			json_string_value(json_object_get(bb, "dialect")) : "not detected yet",
+			json_is_string(json_object_get(bb, "version")) ? ", server " : "",
+			json_is_string(json_object_get(bb, "version")) ?
+			json_string_value(json_object_get(bb, "version")) : "");
 	else
 		printf("bytebase: not configured (issues stay in the local store)\n");
 	printf("state: %s\n", json_string_value(json_object_get(status, "state_dir")));
@@ -164,7 +168,7 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 	struct config *cfg = NULL;
 	struct state *st = NULL;
 	bool json = false, exists;
-	char *dialect;
+	char *dialect, *version;
 	size_t i;
 	int opt, rc;
 
@@ -187,9 +191,12 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 	json_object_set_new(status, "state_dir", json_string(cfg->state_dir));
 	if (cfg->bytebase != NULL) {
 		dialect = setting(st, "bytebase.dialect");
-		json_object_set_new(status, "bytebase", json_pack("{s:s, s:s?}", "url", cfg->bytebase->url,
-			"dialect", dialect));
+		version = setting(st, "bytebase.version");
+		json_object_set_new(status, "bytebase", json_pack("{s:s, s:s, s:s?, s:s?}", "url", cfg->bytebase->url,
+			"api", cfg->bytebase->api == BYTEBASE_API_AUTO ? "auto" : cfg->bytebase->api == BYTEBASE_API_2 ?
+			"2" : "3", "dialect", dialect, "version", version));
 		free(dialect);
+		free(version);
 	} else {
 		json_object_set_new(status, "bytebase", json_null());
 	}
