@@ -8,13 +8,15 @@ SH_LOG_DRIVER = $(LOG_DRIVER)
 AM_TESTS_ENVIRONMENT = \
 	BBGITOPS='$(abs_top_builddir)/bbgitops'; export BBGITOPS; \
 	TEST_SRCDIR='$(abs_top_srcdir)/tests'; export TEST_SRCDIR; \
-	TEST_BUILDDIR='$(abs_top_builddir)/tests'; export TEST_BUILDDIR;
+	TEST_BUILDDIR='$(abs_top_builddir)/tests'; export TEST_BUILDDIR; \
+	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
+	export LSAN_OPTIONS;
 
 unit_cflags = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(JANSSON_CFLAGS) -I$(top_srcdir)/src
 unit_ldadd = $(LIBGIT2_LIBS) $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
 
-EXTRA_DIST += %D%/unit/tap.h %D%/test-lib.sh
+EXTRA_DIST += %D%/unit/tap.h %D%/test-lib.sh %D%/lsan.supp
 
 # --- unit tests (pure logic) ---
 check_PROGRAMS += %D%/unit/test-migration
