@@ -10,7 +10,8 @@ AM_TESTS_ENVIRONMENT = \
 	TEST_SRCDIR='$(abs_top_srcdir)/tests'; export TEST_SRCDIR; \
 	TEST_BUILDDIR='$(abs_top_builddir)/tests'; export TEST_BUILDDIR; \
 	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
-	export LSAN_OPTIONS;
+	export LSAN_OPTIONS; \
+	BBGITOPS_SANITIZED='$(SANITIZER_CFLAGS)'; export BBGITOPS_SANITIZED;
 
 unit_cflags = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(JANSSON_CFLAGS) -I$(top_srcdir)/src

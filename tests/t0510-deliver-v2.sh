@@ -213,7 +213,11 @@ test_expect_success 'a slow server (10 s per reply) does not slow the push; the 
 	push_one_timed >>times &&
 	push_one_timed >>times &&
 	cat times &&
-	python3 -c "import sys; t = [float(x) for x in open(\"times\")]; sys.exit(0 if min(t) < 1.0 and max(t) < 5 else 1)" &&
+	# Under 1 s (the acceptance figure); a sanitizer build on a loaded CI machine gets 3 s, still far below the
+	# 10 s the server takes per reply, so a push that waited for delivery would fail either way.
+	limit=1.0 &&
+	if test -n "$BBGITOPS_SANITIZED"; then limit=3.0; fi &&
+	python3 -c "import sys; t = [float(x) for x in open(\"times\")]; sys.exit(0 if min(t) < $limit and max(t) < 5 else 1)" &&
 	test "$(issue_count --status pending)" = 3 &&
 	sleep 1 &&
 	test "$(issue_count --status pending)" = 3 &&
