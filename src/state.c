@@ -309,18 +309,48 @@ state_rollback(struct state *st)
 
 /* Prepares SQL and binds the NULL-terminated text arguments to ?1, ?2, ... */
 static int
-prepare_texts(struct state *st, sqlite3_stmt **stmt, struct error *err, const char *sql, ...)
+prepare_texts_v(struct state *st, sqlite3_stmt **stmt, struct error *err, const char *sql, va_list ap)
 {
-	va_list ap;
 	const char *arg;
 	int i = 1;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK)
 		return state_error(st, err, "state database");
-	va_start(ap, sql);
 	while ((arg = va_arg(ap, const char *)) != NULL)
-		sqlite3_bind_text(*stmt, i++, arg, -1, SQLITE_STATIC);
+		sqlite3_bind_text(*stmt, i++, arg, -1, SQLITE_STATIC);   /* arguments outlive the statement */
+	return 0;
+}
+
+static int
+prepare_texts(struct state *st, sqlite3_stmt **stmt, struct error *err, const char *sql, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, sql);
+	rc = prepare_texts_v(st, stmt, err, sql, ap);
 	va_end(ap);
+	return rc;
+}
+
+/* Runs a SELECT with NULL-terminated text arguments; *found tells whether it returned a row. */
+static int
+query_exists(struct state *st, bool *found, struct error *err, const char *what, const char *sql, ...)
+{
+	sqlite3_stmt *stmt = NULL;
+	va_list ap;
+	int rc;
+
+	va_start(ap, sql);
+	rc = prepare_texts_v(st, &stmt, err, sql, ap);
+	va_end(ap);
+	if (rc != 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return state_error(st, err, what);
+	*found = rc == SQLITE_ROW;
 	return 0;
 }
 
@@ -395,22 +425,9 @@ int
 state_ledger_contains(struct state *st, const char *repository, const char *branch, const char *path,
 	const char *blob_hex, bool *found, struct error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc;
-
-	if (prepare_texts(st, &stmt, err,
+	return query_exists(st, found, err, "reading ledger",
 	    "SELECT 1 FROM migrations WHERE repository = ?1 AND branch = ?2 AND path = ?3 AND blob = ?4",
-	    repository, branch, path, blob_hex, (const char *)NULL) != 0)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		state_error(st, err, "reading ledger");
-		sqlite3_finalize(stmt);
-		return -1;
-	}
-	*found = rc == SQLITE_ROW;
-	sqlite3_finalize(stmt);
-	return 0;
+	    repository, branch, path, blob_hex, (const char *)NULL);
 }
 
 int
@@ -491,22 +508,10 @@ int
 state_path_delivered(struct state *st, const char *repository, const char *branch, const char *path,
 	bool *delivered, struct error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc;
-
-	if (prepare_texts(st, &stmt, err, "SELECT 1 FROM migrations m JOIN issues i ON i.id = m.issue_id "
+	return query_exists(st, delivered, err, "reading ledger",
+	    "SELECT 1 FROM migrations m JOIN issues i ON i.id = m.issue_id "
 	    "WHERE m.repository = ?1 AND m.branch = ?2 AND m.path = ?3 AND i.status = 'created' LIMIT 1",
-	    repository, branch, path, (const char *)NULL) != 0)
-		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		state_error(st, err, "reading ledger");
-		sqlite3_finalize(stmt);
-		return -1;
-	}
-	*delivered = rc == SQLITE_ROW;
-	sqlite3_finalize(stmt);
-	return 0;
+	    repository, branch, path, (const char *)NULL);
 }
 
 void
