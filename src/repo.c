@@ -274,9 +274,13 @@ repo_tree_cache_clear(struct repo_tree_cache *cache)
 	memset(cache, 0, sizeof(*cache));
 }
 
-/* A tree through the cache: the returned object belongs to the cache (or, without one, to the caller). */
+/*
+ * A tree through the cache: the returned object belongs to the cache (or, without one, to the caller). KEEP, an
+ * object the caller still holds from this cache, is never the one evicted.
+ */
 static int
-cached_tree(git_odb *odb, struct repo_tree_cache *cache, const git_oid *id, git_odb_object **out, struct error *err)
+cached_tree(git_odb *odb, struct repo_tree_cache *cache, const git_oid *id, const git_odb_object *keep,
+	git_odb_object **out, struct error *err)
 {
 	unsigned i;
 
@@ -290,6 +294,8 @@ cached_tree(git_odb *odb, struct repo_tree_cache *cache, const git_oid *id, git_
 	if (raw_read(odb, id, GIT_OBJECT_TREE, out, err) != 0)
 		return -1;
 	i = cache->next;
+	if (keep != NULL && cache->obj[i] == keep)
+		i = 1 - i;
 	git_odb_object_free(cache->obj[i]);
 	cache->obj[i] = *out;
 	git_oid_cpy(&cache->id[i], id);
@@ -314,9 +320,9 @@ repo_raw_tree_changes(git_odb *odb, struct repo_tree_cache *cache, const git_oid
 	if (before != NULL && git_oid_equal(now, before))
 		return 0;
 	/* The parent's tree first: walking oldest to newest, it is the previous commit's tree, still cached. */
-	if (before != NULL && cached_tree(odb, cache, before, &b, err) != 0)
+	if (before != NULL && cached_tree(odb, cache, before, NULL, &b, err) != 0)
 		return -1;
-	if (cached_tree(odb, cache, now, &a, err) != 0)
+	if (cached_tree(odb, cache, now, b, &a, err) != 0)
 		goto out;
 	da = git_odb_object_data(a);
 	la = git_odb_object_size(a);
