@@ -91,7 +91,7 @@ test_expect_success 'a repository no configuration entry names: the push prints 
 		add_file bytebase/0001_x.sql && commit_all "Other" &&
 		push_to ../push5.out origin main
 	) &&
-	! grep "bbgitops" push5.out &&
+	! grep "bbgitops:" push5.out &&
 	issues_json | json_query "[i[\"repository\"] for i in d if i[\"repository\"] != \"hr\"]" >actual &&
 	test_must_be_empty actual
 '

@@ -136,7 +136,7 @@ test_expect_success 'unwatched branches are not checked' '
 		push_to ../out origin scratch &&
 		git checkout -q main
 	) &&
-	! grep "bbgitops" out
+	! grep "bbgitops:" out
 '
 
 test_expect_success 'a broken configuration never blocks a push' '
