@@ -105,10 +105,12 @@ bb_targets_clear(struct bb_targets *t)
 	t->n_steps = 0;
 }
 
+static void bb_project_cache_clear(struct bb_project_cache *pc);
+
 void
 bb_close(struct bb *bb)
 {
-	size_t i, j;
+	size_t i;
 
 	if (bb == NULL)
 		return;
@@ -123,15 +125,8 @@ bb_close(struct bb *bb)
 		free(bb->engines[i].engine);
 	}
 	free(bb->engines);
-	for (i = 0; i < bb->n_projects; i++) {
-		for (j = 0; j < bb->projects[i].n_dbs; j++) {
-			free(bb->projects[i].dbs[j].name);
-			free(bb->projects[i].dbs[j].environment);
-			free(bb->projects[i].dbs[j].engine);
-		}
-		free(bb->projects[i].dbs);
-		free(bb->projects[i].project);
-	}
+	for (i = 0; i < bb->n_projects; i++)
+		bb_project_cache_clear(&bb->projects[i]);
 	free(bb->projects);
 	json_decref(bb->environments);
 	if (bb->urandom >= 0)
@@ -451,17 +446,105 @@ out:
 
 /* --- lookups, cached for the run --- */
 
+/*
+ * Calls FN on each element of LIST_KEY in every page of GET BASE (a path that already holds its query and
+ * pageSize), following nextPageToken for at most MAX_PAGES pages. FN returns 0 to go on, 1 to stop (found), -1 to
+ * fail. Returns what FN last returned (0 when the list ran out), or -1 when a call failed (err set, prefixed WHAT).
+ */
+static int
+bb_list(struct bb *bb, const char *base, const char *list_key, int max_pages, const char *what,
+	int (*fn)(const json_t *item, void *arg), void *arg, struct error *err)
+{
+	struct sbuf path = SBUF_INIT;
+	json_t *resp = NULL, *item;
+	char *token = NULL, *esc;
+	int rc = 0, pages = 0;
+	size_t i;
+
+	do {
+		sbuf_reset(&path);
+		sbuf_adds(&path, base);
+		if (token != NULL) {
+			esc = http_escape(token);
+			sbuf_addf(&path, "&pageToken=%s", esc);
+			free(esc);
+		}
+		json_decref(resp);
+		resp = NULL;
+		if (bb_call(bb, "GET", sbuf_str(&path), NULL, &resp, err) < 0) {
+			if (what != NULL)
+				error_prefix(err, "%s", what);
+			rc = -1;
+			break;
+		}
+		json_array_foreach(json_object_get(resp, list_key), i, item) {
+			rc = fn(item, arg);
+			if (rc != 0)
+				goto out;
+		}
+		free(token);
+		token = xstrdup(bb_nonempty(resp, "nextPageToken"));
+	} while (token != NULL && ++pages < max_pages);
+out:
+	free(token);
+	json_decref(resp);
+	sbuf_release(&path);
+	return rc;
+}
+
+static void
+bb_project_cache_clear(struct bb_project_cache *pc)
+{
+	size_t i;
+
+	for (i = 0; i < pc->n_dbs; i++) {
+		free(pc->dbs[i].name);
+		free(pc->dbs[i].environment);
+		free(pc->dbs[i].engine);
+	}
+	free(pc->dbs);
+	free(pc->project);
+	memset(pc, 0, sizeof(*pc));
+}
+
+struct project_databases_ctx {
+	struct bb_project_cache *pc;
+	size_t cap;
+};
+
+static int
+collect_database(const json_t *db, void *arg)
+{
+	struct project_databases_ctx *ctx = arg;
+	struct bb_project_cache *pc = ctx->pc;
+	const char *name = bb_nonempty(db, "name"), *env, *engine;
+
+	if (name == NULL)
+		return 0;
+	env = bb_nonempty(db, "effectiveEnvironment");
+	if (env == NULL)
+		env = bb_nonempty(db, "environment");
+	engine = bb_nonempty(json_object_get(db, "instanceResource"), "engine");
+	if (pc->n_dbs == ctx->cap) {
+		ctx->cap = ctx->cap ? ctx->cap * 2 : 16;
+		pc->dbs = xrealloc(pc->dbs, ctx->cap * sizeof(*pc->dbs));
+	}
+	pc->dbs[pc->n_dbs].name = xstrdup(name);
+	pc->dbs[pc->n_dbs].environment = xstrdup(env ? env : "");
+	pc->dbs[pc->n_dbs].engine = xstrdup(engine);
+	pc->n_dbs++;
+	return 0;
+}
+
 static int
 bb_project_databases(struct bb *bb, const char *project, const struct bb_project_cache **out,
 	struct error *err)
 {
 	struct bb_project_cache pc = { NULL, NULL, 0 };
-	struct sbuf path = SBUF_INIT;
-	char *esc_project = NULL, *token = NULL, *esc_token;
-	json_t *resp = NULL, *dbs, *db;
-	const char *name, *env, *engine, *next;
-	size_t i, cap = 0;
-	int ret = -1, pages = 0;
+	struct project_databases_ctx ctx = { &pc, 0 };
+	char *esc_project, *base;
+	size_t i;
+	int rc;
 
 	for (i = 0; i < bb->n_projects; i++) {
 		if (strcmp(bb->projects[i].project, project) == 0) {
@@ -470,58 +553,19 @@ bb_project_databases(struct bb *bb, const char *project, const struct bb_project
 		}
 	}
 	esc_project = http_escape(project);
-	do {
-		sbuf_reset(&path);
-		sbuf_addf(&path, "/v1/projects/%s/databases?pageSize=1000", esc_project);
-		if (token != NULL) {
-			esc_token = http_escape(token);
-			sbuf_addf(&path, "&pageToken=%s", esc_token);
-			free(esc_token);
-		}
-		json_decref(resp);
-		resp = NULL;
-		if (bb_call(bb, "GET", sbuf_str(&path), NULL, &resp, err) < 0)
-			goto out;
-		dbs = json_object_get(resp, "databases");
-		json_array_foreach(dbs, i, db) {
-			name = bb_nonempty(db, "name");
-			if (name == NULL)
-				continue;
-			env = bb_nonempty(db, "effectiveEnvironment");
-			if (env == NULL)
-				env = bb_nonempty(db, "environment");
-			engine = bb_nonempty(json_object_get(db, "instanceResource"), "engine");
-			if (pc.n_dbs == cap) {
-				cap = cap ? cap * 2 : 16;
-				pc.dbs = xrealloc(pc.dbs, cap * sizeof(*pc.dbs));
-			}
-			pc.dbs[pc.n_dbs].name = xstrdup(name);
-			pc.dbs[pc.n_dbs].environment = xstrdup(env ? env : "");
-			pc.dbs[pc.n_dbs].engine = xstrdup(engine);
-			pc.n_dbs++;
-		}
-		next = bb_nonempty(resp, "nextPageToken");
-		free(token);
-		token = xstrdup(next);
-	} while (token != NULL && ++pages < 1000);
+	base = xasprintf("/v1/projects/%s/databases?pageSize=1000", esc_project);
+	rc = bb_list(bb, base, "databases", 1000, NULL, collect_database, &ctx, err);
+	free(base);
+	free(esc_project);
+	if (rc < 0) {
+		bb_project_cache_clear(&pc);
+		return -1;
+	}
 	pc.project = xstrdup(project);
 	bb->projects = xrealloc(bb->projects, (bb->n_projects + 1) * sizeof(*bb->projects));
 	bb->projects[bb->n_projects] = pc;
 	*out = &bb->projects[bb->n_projects++];
-	memset(&pc, 0, sizeof(pc));
-	ret = 0;
-out:
-	for (i = 0; i < pc.n_dbs; i++) {
-		free(pc.dbs[i].name);
-		free(pc.dbs[i].environment);
-		free(pc.dbs[i].engine);
-	}
-	free(pc.dbs);
-	free(token);
-	free(esc_project);
-	json_decref(resp);
-	sbuf_release(&path);
-	return ret;
+	return 0;
 }
 
 /* Order of ENV among the environments (GET /v1/environments, read once); unknown environments sort last. */
@@ -835,57 +879,43 @@ bb_create_rollout_v2(struct bb *bb, const char *project, const char *plan, char 
 	return ret;
 }
 
+struct find_issue_ctx {
+	const char *provenance;
+	const char *plan;
+	char *name;
+};
+
+static int
+match_issue(const json_t *issue, void *arg)
+{
+	struct find_issue_ctx *ctx = arg;
+	const char *desc = bb_str(issue, "description"), *iplan = bb_str(issue, "plan");
+	const char *iname = bb_nonempty(issue, "name");
+
+	/* Full-text search is fuzzy: check the provenance line and the plan ourselves. */
+	if (iname == NULL || desc == NULL || strstr(desc, ctx->provenance) == NULL)
+		return 0;
+	if (ctx->plan != NULL && (iplan == NULL || strcmp(iplan, ctx->plan) != 0))
+		return 0;
+	ctx->name = xstrdup(iname);
+	return 1;
+}
+
 int
 bb_find_issue_v2(struct bb *bb, const char *project, const char *provenance, const char *plan, char **name,
 	struct error *err)
 {
-	struct sbuf path = SBUF_INIT;
-	char *esc_project = http_escape(project), *esc_query = http_escape(provenance), *token = NULL, *esc;
-	json_t *resp = NULL, *issue;
-	const char *desc, *iplan, *iname, *next;
-	size_t i;
-	int ret = -1, pages = 0;
+	struct find_issue_ctx ctx = { provenance, plan, NULL };
+	char *esc_project = http_escape(project), *esc_query = http_escape(provenance), *base;
+	int rc;
 
-	*name = NULL;
-	do {
-		sbuf_reset(&path);
-		sbuf_addf(&path, "/v1/projects/%s/issues?query=%s&pageSize=100", esc_project, esc_query);
-		if (token != NULL) {
-			esc = http_escape(token);
-			sbuf_addf(&path, "&pageToken=%s", esc);
-			free(esc);
-		}
-		json_decref(resp);
-		resp = NULL;
-		if (bb_call(bb, "GET", sbuf_str(&path), NULL, &resp, err) < 0) {
-			error_prefix(err, "looking up an earlier issue");
-			goto out;
-		}
-		json_array_foreach(json_object_get(resp, "issues"), i, issue) {
-			/* Full-text search is fuzzy: check the provenance line and the plan ourselves. */
-			desc = bb_str(issue, "description");
-			iplan = bb_str(issue, "plan");
-			iname = bb_nonempty(issue, "name");
-			if (iname == NULL || desc == NULL || strstr(desc, provenance) == NULL)
-				continue;
-			if (plan != NULL && (iplan == NULL || strcmp(iplan, plan) != 0))
-				continue;
-			*name = xstrdup(iname);
-			ret = 0;
-			goto out;
-		}
-		next = bb_nonempty(resp, "nextPageToken");
-		free(token);
-		token = xstrdup(next);
-	} while (token != NULL && ++pages < 100);
-	ret = 0;
-out:
-	free(token);
-	free(esc_project);
+	base = xasprintf("/v1/projects/%s/issues?query=%s&pageSize=100", esc_project, esc_query);
+	rc = bb_list(bb, base, "issues", 100, "looking up an earlier issue", match_issue, &ctx, err);
+	free(base);
 	free(esc_query);
-	json_decref(resp);
-	sbuf_release(&path);
-	return ret;
+	free(esc_project);
+	*name = ctx.name;
+	return rc < 0 ? -1 : 0;
 }
 
 int
@@ -988,58 +1018,43 @@ out:
 	return ret;
 }
 
+struct find_plan_ctx {
+	const char *marker;
+	char *plan;
+	char *issue;
+};
+
+static int
+match_plan(const json_t *p, void *arg)
+{
+	struct find_plan_ctx *ctx = arg;
+	const char *title = bb_str(p, "title"), *pname = bb_nonempty(p, "name");
+
+	if (title == NULL || pname == NULL || strcmp(title, ctx->marker) != 0)
+		return 0;
+	ctx->plan = xstrdup(pname);
+	ctx->issue = xstrdup(bb_nonempty(p, "issue"));
+	return 1;
+}
+
 int
 bb_find_plan_v3(struct bb *bb, const char *project, const char *marker, char **plan, char **issue,
 	struct error *err)
 {
-	struct sbuf path = SBUF_INIT;
-	char *esc_project = http_escape(project), *filter, *esc_filter, *token = NULL, *esc;
-	json_t *resp = NULL, *p;
-	const char *title, *pname, *next;
-	size_t i;
-	int ret = -1, pages = 0;
+	struct find_plan_ctx ctx = { marker, NULL, NULL };
+	char *esc_project = http_escape(project), *filter = xasprintf("title == \"%s\"", marker);
+	char *esc_filter = http_escape(filter), *base;
+	int rc;
 
-	*plan = NULL;
-	*issue = NULL;
-	filter = xasprintf("title == \"%s\"", marker);
-	esc_filter = http_escape(filter);
-	do {
-		sbuf_reset(&path);
-		sbuf_addf(&path, "/v1/projects/%s/plans?filter=%s&pageSize=100", esc_project, esc_filter);
-		if (token != NULL) {
-			esc = http_escape(token);
-			sbuf_addf(&path, "&pageToken=%s", esc);
-			free(esc);
-		}
-		json_decref(resp);
-		resp = NULL;
-		if (bb_call(bb, "GET", sbuf_str(&path), NULL, &resp, err) < 0) {
-			error_prefix(err, "looking up an earlier plan");
-			goto out;
-		}
-		json_array_foreach(json_object_get(resp, "plans"), i, p) {
-			title = bb_str(p, "title");
-			pname = bb_nonempty(p, "name");
-			if (title == NULL || pname == NULL || strcmp(title, marker) != 0)
-				continue;
-			*plan = xstrdup(pname);
-			*issue = xstrdup(bb_nonempty(p, "issue"));
-			ret = 0;
-			goto out;
-		}
-		next = bb_nonempty(resp, "nextPageToken");
-		free(token);
-		token = xstrdup(next);
-	} while (token != NULL && ++pages < 100);
-	ret = 0;
-out:
-	free(token);
-	free(filter);
+	base = xasprintf("/v1/projects/%s/plans?filter=%s&pageSize=100", esc_project, esc_filter);
+	rc = bb_list(bb, base, "plans", 100, "looking up an earlier plan", match_plan, &ctx, err);
+	free(base);
 	free(esc_filter);
+	free(filter);
 	free(esc_project);
-	json_decref(resp);
-	sbuf_release(&path);
-	return ret;
+	*plan = ctx.plan;
+	*issue = ctx.issue;
+	return rc < 0 ? -1 : 0;
 }
 
 int
