@@ -239,31 +239,42 @@ fail:
 }
 
 /*
- * First-parent commits of TIP not reachable from the stops. Fast path: walk first parents until a stop (a
- * fast-forward). When the walk reaches the root without meeting one (forced update, a merge that moved the old tip
- * off the first-parent line), compute the exact set with a revwalk and walk again within it.
+ * First-parent commits of TIP not reachable from HIDE (or, with hide_other_refs, from any other ref). Fast path:
+ * walk first parents until one of WALK_STOPS (a fast-forward). When the walk reaches the root without meeting one
+ * (forced update, a merge that moved the old tip off the first-parent line), compute the exact set with a revwalk
+ * hiding HIDE, and walk again within it. WALK_STOPS may be fewer than HIDE: from a cursor, the old tip git reports
+ * must not end the fast walk (it would hide the commits of a push whose hook never ran).
  */
 static int
-collect_commits(git_repository *repo, const git_oid *tip, const char *base, struct stop_list *stops,
-	const struct catchup_request *hide_other_refs, struct fp_list *out, const struct replay_request *progress,
-	struct error *err)
+collect_commits(git_repository *repo, const git_oid *tip, const char *base, struct stop_list *walk_stops,
+	struct stop_list *hide, const struct catchup_request *hide_other_refs, struct fp_list *out,
+	const struct replay_request *progress, struct error *err)
 {
 	struct oidset set;
 	int rc;
 
 	if (hide_other_refs == NULL) {
-		if (walk_first_parents(repo, tip, base, stops->n ? boundary_in_stops : NULL, stops, out, progress,
-		    err) != 0)
+		if (walk_first_parents(repo, tip, base, walk_stops->n ? boundary_in_stops : NULL, walk_stops, out,
+		    progress, err) != 0)
 			return -1;
-		if (stops->n == 0 || out->has_boundary)
+		if (hide->n == 0 || out->has_boundary)
 			return 0;
 		fp_list_free(out);
 	}
-	if (unreachable_set(repo, tip, stops, hide_other_refs, &set, err) != 0)
+	if (unreachable_set(repo, tip, hide, hide_other_refs, &set, err) != 0)
 		return -1;
 	rc = walk_first_parents(repo, tip, base, boundary_outside_set, &set, out, progress, err);
 	free(set.ids);
 	return rc;
+}
+
+static void
+planned_file_clear(struct planned_file *f)
+{
+	free(f->path);
+	migration_name_clear(&f->name);
+	free(f->content);
+	memset(f, 0, sizeof(*f));
 }
 
 static void
@@ -274,11 +285,8 @@ plan_free(struct plan *plan)
 	for (i = 0; i < plan->len; i++) {
 		struct planned_issue *pi = &plan->issues[i];
 
-		for (j = 0; j < pi->n_files; j++) {
-			free(pi->files[j].path);
-			migration_name_clear(&pi->files[j].name);
-			free(pi->files[j].content);
-		}
+		for (j = 0; j < pi->n_files; j++)
+			planned_file_clear(&pi->files[j]);
 		free(pi->files);
 		free(pi->key);
 		free(pi->title);
@@ -395,6 +403,35 @@ plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *
 }
 
 /*
+ * Fills F (its name already parsed) for CHANGE. Returns 1 when the file is new to the ledger and to this run (its
+ * content read), 0 when it was seen before, -1 on error.
+ */
+static int
+plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, const char *branch,
+	const struct repo_change *change, struct planned_file *f, struct plan *plan, struct error *err)
+{
+	char *seen_key;
+	bool in_ledger = false;
+	int kept = 1;
+
+	f->path = migration_join_path(rc->base_directory, change->name);
+	git_oid_tostr(f->blob, sizeof(f->blob), &change->blob);
+	seen_key = xasprintf("%s\n%s", f->path, f->blob);
+	if (strset_contains(&plan->seen, seen_key))
+		kept = 0;
+	else if (st != NULL && state_ledger_contains(st, rc->name, branch, f->path, f->blob, &in_ledger, err) != 0)
+		kept = -1;
+	else if (in_ledger)
+		kept = 0;
+	else if (repo_read_blob(repo, &change->blob, &f->content, &f->content_len, err) != 0)
+		kept = error_prefix(err, "%s", f->path);
+	else
+		strset_add(&plan->seen, seen_key);
+	free(seen_key);
+	return kept;
+}
+
+/*
  * The migration files commit FC adds or modifies (its base subtree against PARENT_BASE, NULL when the parent had
  * no base directory) that the ledger (and this run) has not seen, planned as issues. The commit itself is parsed
  * only when it carries some.
@@ -417,35 +454,16 @@ plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tr
 	files = xcalloc(n_changes ? n_changes : 1, sizeof(*files));
 	for (i = 0; i < n_changes; i++) {
 		struct planned_file *f = &files[n_files];
-		char *seen_key;
-		bool in_ledger = false;
+		int kept;
 
 		if (!migration_parse(changes[i].name, &f->name))
 			continue;
-		f->path = migration_join_path(rc->base_directory, changes[i].name);
-		git_oid_tostr(f->blob, sizeof(f->blob), &changes[i].blob);
-		seen_key = xasprintf("%s\n%s", f->path, f->blob);
-		if (st != NULL && !strset_contains(&plan->seen, seen_key) &&
-		    state_ledger_contains(st, rc->name, branch, f->path, f->blob, &in_ledger, err) != 0) {
-			free(seen_key);
-			free(f->path);
-			migration_name_clear(&f->name);
+		kept = plan_file(st, repo, rc, branch, &changes[i], f, plan, err);
+		if (kept <= 0)
+			planned_file_clear(f);
+		if (kept < 0)
 			goto out;
-		}
-		if (in_ledger || !strset_add(&plan->seen, seen_key)) {
-			free(seen_key);
-			free(f->path);
-			migration_name_clear(&f->name);
-			continue;
-		}
-		free(seen_key);
-		if (repo_read_blob(repo, &changes[i].blob, &f->content, &f->content_len, err) != 0) {
-			error_prefix(err, "%s", f->path);
-			free(f->path);
-			migration_name_clear(&f->name);
-			goto out;
-		}
-		n_files++;
+		n_files += (size_t)kept;
 	}
 	if (n_files > 0) {
 		if (git_commit_lookup(&commit, repo, &fc->id) < 0) {
@@ -469,11 +487,8 @@ plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tr
 	}
 	ret = 0;
 out:
-	for (i = 0; files != NULL && i < n_files; i++) {
-		free(files[i].path);
-		migration_name_clear(&files[i].name);
-		free(files[i].content);
-	}
+	for (i = 0; files != NULL && i < n_files; i++)
+		planned_file_clear(&files[i]);
 	free(files);
 	repo_changes_free(changes, n_changes);
 	git_commit_free(commit);
@@ -586,7 +601,7 @@ catchup_branch(struct state *st, git_repository *repo, const struct catchup_requ
 	const struct repo_config *rc = req->repo;
 	struct fp_list list = { 0 };
 	struct plan plan = { 0 };
-	struct stop_list stops = { { NULL, NULL }, 0 };
+	struct stop_list stops = { { NULL, NULL }, 0 }, walk_stops;
 	const struct catchup_request *hide_other_refs = NULL;
 	long long *ids = NULL;
 	char cursor_hex[GIT_OID_HEXSZ + 1], tip_hex[GIT_OID_HEXSZ + 1];
@@ -630,22 +645,13 @@ catchup_branch(struct state *st, git_repository *repo, const struct catchup_requ
 		goto move_cursor;
 	}
 
-	if (stops.n == 2) {
-		/* Fast-forward from the cursor: the old tip is irrelevant (and hiding it would hide missed commits). */
-		struct stop_list only_cursor = { { &cursor, NULL }, 1 };
-
-		if (walk_first_parents(repo, req->tip, rc->base_directory, boundary_in_stops, &only_cursor, &list,
-		    NULL, err) != 0)
-			goto fail;
-		if (!list.has_boundary) {
-			fp_list_free(&list);
-			if (collect_commits(repo, req->tip, rc->base_directory, &stops, NULL, &list, NULL, err) != 0)
-				goto fail;
-		}
-	} else if (collect_commits(repo, req->tip, rc->base_directory, &stops, hide_other_refs, &list, NULL,
-	    err) != 0) {
+	/* From a cursor, only the cursor ends the fast walk; a forced update hides the old tip too. */
+	walk_stops = stops;
+	if (have_cursor)
+		walk_stops.n = 1;
+	if (collect_commits(repo, req->tip, rc->base_directory, &walk_stops, &stops, hide_other_refs, &list, NULL,
+	    err) != 0)
 		goto fail;
-	}
 	res->commits = list.len;
 	if (list.len == 0 && have_cursor) {
 		int rc2 = git_graph_descendant_of(repo, &cursor, req->tip);
@@ -731,7 +737,7 @@ catchup_replay(struct state *st, git_repository *repo, const struct replay_reque
 
 	memset(res, 0, sizeof(*res));
 	/* Scanning reads git only (and the ledger, read-only): no write lock is held while it runs. */
-	if (collect_commits(repo, req->to, rc->base_directory, &stops, NULL, &list, req, err) != 0)
+	if (collect_commits(repo, req->to, rc->base_directory, &stops, &stops, NULL, &list, req, err) != 0)
 		goto out;
 	res->commits = list.len;
 	if (plan_commits(st, repo, rc, req->branch, &list, &plan, err) != 0)
@@ -783,8 +789,8 @@ catchup_push_boundary(git_repository *repo, const struct catchup_request *req, g
 	struct stop_list stops = { { req->old, NULL }, req->old != NULL ? 1 : 0 };
 	struct fp_list list = { 0 };
 
-	if (collect_commits(repo, req->tip, req->repo->base_directory, &stops, req->created ? req : NULL, &list,
-	    NULL, err) != 0)
+	if (collect_commits(repo, req->tip, req->repo->base_directory, &stops, &stops, req->created ? req : NULL,
+	    &list, NULL, err) != 0)
 		return -1;
 	*has_boundary = list.has_boundary;
 	if (list.has_boundary)
