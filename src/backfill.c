@@ -126,12 +126,6 @@ out:
 	return rv;
 }
 
-static bool
-backfill_is_glob(const char *pattern)
-{
-	return strpbrk(pattern, "*?[") != NULL;
-}
-
 static int
 backfill_parse(int argc, char **argv, struct backfill_options *o)
 {
@@ -245,7 +239,7 @@ cmd_backfill(const struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (o.branch == NULL) {
-		if (backfill_is_glob(rc->branch)) {
+		if (config_branch_is_glob(rc)) {
 			log_warnx("backfill: %s watches branches matching %s: name one with --branch", rc->name,
 				rc->branch);
 			goto out;

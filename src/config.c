@@ -609,9 +609,15 @@ config_check_secrets(const struct config *cfg, struct strlist *errors)
 }
 
 bool
+config_branch_is_glob(const struct repo_config *repo)
+{
+	return strpbrk(repo->branch, "*?[") != NULL;
+}
+
+bool
 config_branch_matches(const struct repo_config *repo, const char *branch)
 {
-	if (strpbrk(repo->branch, "*?[") == NULL)
+	if (!config_branch_is_glob(repo))
 		return strcmp(repo->branch, branch) == 0;
 	return fnmatch(repo->branch, branch, FNM_PATHNAME) == 0;
 }

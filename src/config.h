@@ -87,6 +87,9 @@ int config_read_secret(const char *path, char **out, struct error *err);
 /* The service key: inline, or read from service_key_file. */
 int config_bytebase_key(const struct bytebase_config *bb, char **out, struct error *err);
 
+/* Is the entry's branch a glob rather than one exact name? */
+bool config_branch_is_glob(const struct repo_config *repo);
+
 /* Does the short branch name ("main", "release/1.0") match the entry's branch pattern? */
 bool config_branch_matches(const struct repo_config *repo, const char *branch);
 

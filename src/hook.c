@@ -74,6 +74,20 @@ hook_updates_free(struct ref_update *updates, size_t n)
 	free(updates);
 }
 
+struct catchup_pushed_ref *
+hook_pushed_refs(const struct ref_update *updates, size_t n)
+{
+	struct catchup_pushed_ref *pushed = xcalloc(n + 1, sizeof(*pushed));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		pushed[i].ref_name = updates[i].ref;
+		pushed[i].old_is_zero = str_is_zero_oid(updates[i].old_hex) ||
+			git_oid_fromstr(&pushed[i].old, updates[i].old_hex) < 0;
+	}
+	return pushed;
+}
+
 const char *
 hook_git_dir(void)
 {
@@ -192,17 +206,12 @@ static void
 run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, struct work_item *items,
 	size_t n_items, const struct ref_update *updates, size_t n_updates)
 {
-	struct catchup_pushed_ref *pushed = xcalloc(n_updates ? n_updates : 1, sizeof(*pushed));
+	struct catchup_pushed_ref *pushed = hook_pushed_refs(updates, n_updates);
 	struct error err = ERROR_INIT;
 	struct state *st = NULL;
 	git_repository *git = NULL;
 	size_t i, queued = 0;
 
-	for (i = 0; i < n_updates; i++) {
-		pushed[i].ref_name = updates[i].ref;
-		pushed[i].old_is_zero = str_is_zero_oid(updates[i].old_hex) ||
-			git_oid_fromstr(&pushed[i].old, updates[i].old_hex) < 0;
-	}
 	if (state_open(cfg->state_dir, &st, &err) != 0) {
 		log_warnx("%s (nothing queued; the next push or poll catches up)", err.msg);
 		goto out;

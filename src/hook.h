@@ -11,6 +11,7 @@
 
 #include <git2.h>
 
+#include "catchup.h"
 #include "config.h"
 
 struct ref_update {
@@ -22,6 +23,9 @@ struct ref_update {
 /* Reads all of IN (a hook must, even with nothing to do); malformed lines are reported and skipped. */
 size_t hook_read_updates(FILE *in, struct ref_update **out);
 void hook_updates_free(struct ref_update *updates, size_t n);
+
+/* Every ref of the push with its value before it, for the engine (new array, caller frees; refs borrowed). */
+struct catchup_pushed_ref *hook_pushed_refs(const struct ref_update *updates, size_t n);
 
 /* $GIT_DIR, or "." (git runs hooks inside the repository). */
 const char *hook_git_dir(void);

@@ -266,12 +266,7 @@ cmd_pre_receive(const struct cli *cli, int argc, char **argv)
 	n_entries = hook_find_entries(cfg, hook_git_dir(), entry_here);
 	if (n_entries <= 0)
 		goto out;
-	pushed = xcalloc(n_updates + 1, sizeof(*pushed));
-	for (i = 0; i < n_updates; i++) {
-		pushed[i].ref_name = updates[i].ref;
-		pushed[i].old_is_zero = str_is_zero_oid(updates[i].old_hex) ||
-			git_oid_fromstr(&pushed[i].old, updates[i].old_hex) < 0;
-	}
+	pushed = hook_pushed_refs(updates, n_updates);
 	for (i = 0; i < n_updates; i++) {
 		if (!str_starts_with(updates[i].ref, "refs/heads/") || str_is_zero_oid(updates[i].new_hex))
 			continue;
