@@ -1,19 +1,23 @@
-# The bbgitops binary. Module sources are also linked directly into unit tests (tests/local.mk).
+# The two programs, bbgitops and bbgitops-deliver. Unit tests link module sources directly (tests/local.mk).
 bin_PROGRAMS += bbgitops
 
-# Pure and library-facing modules, shared by the binary and the unit tests.
-bbgitops_core_sources = \
+# Modules both programs share: errors, logging, utilities, configuration, naming rules, state.
+bbgitops_common_sources = \
+	%D%/cli.c %D%/cli.h %D%/commands.h \
 	%D%/error.c %D%/error.h \
 	%D%/log.c %D%/log.h \
 	%D%/util.c %D%/util.h \
 	%D%/config.c %D%/config.h \
 	%D%/migration.c %D%/migration.h \
-	%D%/state.c %D%/state.h \
+	%D%/state.c %D%/state.h
+
+# The git side: repository access and the engine.
+bbgitops_git_sources = \
 	%D%/repo.c %D%/repo.h \
 	%D%/catchup.c %D%/catchup.h \
 	%D%/issue_json.c %D%/issue_json.h
 
-# Delivery to Bytebase (http, API dialects, outbox, detached start).
+# Delivery to Bytebase (http, API dialects, outbox, the deliver command).
 bbgitops_delivery_sources = \
 	%D%/http.c %D%/http.h \
 	%D%/bytebase.c %D%/bytebase.h \
@@ -30,7 +34,7 @@ bbgitops_poll_sources = \
 # bbgitops: the git side. No libcurl here: every push runs this program, and libcurl's TLS/LDAP/Kerberos
 # dependencies would double its start-up time (the same reason git keeps curl in git-remote-https).
 bbgitops_SOURCES = \
-	%D%/main.c %D%/cli.c %D%/cli.h %D%/commands.h \
+	%D%/main.c \
 	%D%/hook.c %D%/hook.h \
 	%D%/pre_receive.c \
 	%D%/cmd_issues.c \
@@ -39,7 +43,8 @@ bbgitops_SOURCES = \
 	%D%/cmd_install_hook.c \
 	%D%/deliver_exec.c %D%/deliver.h \
 	%D%/spawn.c %D%/spawn.h \
-	$(bbgitops_core_sources) \
+	$(bbgitops_common_sources) \
+	$(bbgitops_git_sources) \
 	$(bbgitops_poll_sources)
 
 bbgitops_LDADD = $(LIBGIT2_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
@@ -48,13 +53,8 @@ bbgitops_CFLAGS = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_C
 # bbgitops-deliver: the Bytebase side (libcurl), no libgit2.
 bin_PROGRAMS += bbgitops-deliver
 bbgitops_deliver_SOURCES = \
-	%D%/deliver_main.c %D%/cli.c %D%/cli.h %D%/commands.h \
-	%D%/error.c %D%/error.h \
-	%D%/log.c %D%/log.h \
-	%D%/util.c %D%/util.h \
-	%D%/config.c %D%/config.h \
-	%D%/migration.c %D%/migration.h \
-	%D%/state.c %D%/state.h \
+	%D%/deliver_main.c \
+	$(bbgitops_common_sources) \
 	$(bbgitops_delivery_sources)
 bbgitops_deliver_LDADD = $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
 bbgitops_deliver_CFLAGS = $(AM_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
