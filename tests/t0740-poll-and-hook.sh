@@ -47,7 +47,7 @@ test_expect_success "$N pushes while polls loop: every migration queued once, on
 	test_cmp expect-commits expect-count
 '
 
-test_expect_success 'overlapping one-shot polls: the ones that find poll.lock taken do nothing and exit 0' '
+test_expect_success 'six overlapping one-shot polls all exit 0 and queue nothing twice (the lock itself: next test)' '
 	for i in 1 2 3 4 5 6
 	do
 		bbgitops poll 2>overlap-$i.err &
