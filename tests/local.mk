@@ -69,3 +69,10 @@ POLL_TESTS += %D%/t0750-poll-daemon.sh
 EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
+
+# --- operator's kit: manual pages, metrics, completion, Debian package (issue 14: opkit) ---
+OPKIT_TESTS =
+OPKIT_TESTS += %D%/t0810-man-pages.sh
+EXTRA_DIST += %D%/check-man-pages.py
+TESTS += $(OPKIT_TESTS)
+EXTRA_DIST += $(OPKIT_TESTS)
