@@ -73,6 +73,7 @@ EXTRA_DIST += $(POLL_TESTS)
 # --- operator's kit: manual pages, metrics, completion, Debian package (issue 14: opkit) ---
 OPKIT_TESTS =
 OPKIT_TESTS += %D%/t0810-man-pages.sh
-EXTRA_DIST += %D%/check-man-pages.py
+OPKIT_TESTS += %D%/t0820-metrics.sh
+EXTRA_DIST += %D%/check-man-pages.py %D%/prom-samples.py
 TESTS += $(OPKIT_TESTS)
 EXTRA_DIST += $(OPKIT_TESTS)
