@@ -74,6 +74,7 @@ EXTRA_DIST += $(POLL_TESTS)
 OPKIT_TESTS =
 OPKIT_TESTS += %D%/t0810-man-pages.sh
 OPKIT_TESTS += %D%/t0820-metrics.sh
+OPKIT_TESTS += %D%/t0830-completion.sh
 EXTRA_DIST += %D%/check-man-pages.py %D%/prom-samples.py
 TESTS += $(OPKIT_TESTS)
 EXTRA_DIST += $(OPKIT_TESTS)
