@@ -76,5 +76,7 @@ OPKIT_TESTS += %D%/t0810-man-pages.sh
 OPKIT_TESTS += %D%/t0820-metrics.sh
 OPKIT_TESTS += %D%/t0830-completion.sh
 EXTRA_DIST += %D%/check-man-pages.py %D%/prom-samples.py
+# Installs a package system-wide: run once by quickstart.sh test (in build-deb/), not by make check.
+EXTRA_DIST += %D%/t0890-debian-package.sh
 TESTS += $(OPKIT_TESTS)
 EXTRA_DIST += $(OPKIT_TESTS)
