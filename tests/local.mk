@@ -80,3 +80,9 @@ EXTRA_DIST += %D%/check-man-pages.py %D%/prom-samples.py
 EXTRA_DIST += %D%/t0890-debian-package.sh
 TESTS += $(OPKIT_TESTS)
 EXTRA_DIST += $(OPKIT_TESTS)
+
+# --- performance: durability of the hook's unsynced commits (issue 11: perf) ---
+PERF_TESTS =
+PERF_TESTS += %D%/t0910-power-loss.sh
+TESTS += $(PERF_TESTS)
+EXTRA_DIST += $(PERF_TESTS)
