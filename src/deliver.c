@@ -550,6 +550,9 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 	srandom((unsigned)(time_now() ^ getpid()));
 	if (state_open(cfg->state_dir, &ctx.st, err) < 0)
 		goto out;
+	/* Nothing may reach Bytebase that is not durable here first (see state_defer_sync in state.c). */
+	if (state_sync_full(ctx.st, err) < 0)
+		goto out;
 	lock_path = xasprintf("%s/deliver.lock", cfg->state_dir);
 	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 	if (fd < 0) {

@@ -216,6 +216,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 		log_warnx("%s (nothing queued; the next push or poll catches up)", err.msg);
 		goto out;
 	}
+	state_defer_sync(st);
 	if (repo_library_init(&err) != 0 || repo_open(git_dir, &git, &err) != 0) {
 		log_warnx("%s", err.msg);
 		goto out;

@@ -294,6 +294,44 @@ state_dir(const struct state *st)
 	return st->dir;
 }
 
+/*
+ * Durability, in WAL mode with synchronous = NORMAL (every connection): a commit is written to the WAL but not
+ * synced. A crash of the process loses nothing (the kernel has the pages); a power failure may lose the last
+ * transactions, never part of one, and never corrupts the file (a checkpoint syncs the WAL before it copies pages
+ * into the database and syncs the database before the WAL is reused). The hook's catch-up moves the cursor in the
+ * same transaction as the issues and ledger rows it queues: a lost transaction takes its cursor with it, and the
+ * next push or poll walks from the older cursor and finds the same commits again: nothing lost, nothing twice.
+ * The rule that makes this safe: nothing reaches Bytebase that is not durable here first. The deliverer runs with
+ * synchronous = FULL and commits before its first network call; that commit syncs the WAL, which holds every
+ * earlier transaction (the WAL is appended to in commit order), so whatever it then sends is on disk.
+ * Here the hook also leaves the WAL in place at close, uncheckpointed (the next connection rebuilds its index from
+ * the WAL, a read of at most wal_autocheckpoint pages): otherwise every hook run pays four fdatasyncs, creating
+ * the WAL (its header and the directory) and checkpointing it at close; inside a push each of them also
+ * commits git's just-written objects through the file system's journal. The WAL is still checkpointed, synced,
+ * by whichever commit finds it over the autocheckpoint size.
+ */
+void
+state_defer_sync(struct state *st)
+{
+	int on = 1;
+
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+	/* A smaller WAL than the default 1,000 pages: every opener reads it whole to rebuild its index. */
+	sqlite3_wal_autocheckpoint(st->db, 256);
+}
+
+int
+state_sync_full(struct state *st, struct error *err)
+{
+	/* FULL syncs the WAL at every commit; the WAL holds every earlier transaction, so this commit makes them durable. */
+	if (exec_sql(st, "PRAGMA synchronous = FULL", err) != 0 ||
+	    exec_sql(st, "INSERT INTO settings(key, value) VALUES('deliver.started_at', CAST(unixepoch() AS TEXT)) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", err) != 0)
+		return error_prefix(err, "making the state durable");
+	return 0;
+}
+
 int
 state_begin_immediate(struct state *st, struct error *err)
 {

@@ -25,6 +25,19 @@ const char *state_dir(const struct state *st);
 /* Fills err with what and SQLite's message; SQLITE_BUSY/LOCKED are transient. Returns -1. */
 int state_error(struct state *st, struct error *err, const char *what);
 
+/*
+ * For the hook: its commits are not synced (synchronous = NORMAL, the WAL is neither checkpointed nor removed at
+ * close), so a push pays no fsync. See the argument at the definition. Call right after state_open.
+ */
+void state_defer_sync(struct state *st);
+
+/*
+ * For the deliverer, before its first network call: every later commit is synced (synchronous = FULL), and one is
+ * made now (the run's start time in settings) so that what the hook and the poller committed unsynced is on disk
+ * before any of it is sent.
+ */
+int state_sync_full(struct state *st, struct error *err);
+
 int state_begin_immediate(struct state *st, struct error *err);
 int state_commit(struct state *st, struct error *err);
 void state_rollback(struct state *st);              /* harmless outside a transaction */
