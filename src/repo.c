@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,13 +309,46 @@ cached_tree(git_odb *odb, struct repo_tree_cache *cache, const git_oid *id, cons
 	return 0;
 }
 
+/*
+ * The length of the longest run of whole entries both raw trees start with (the same bytes from offset 0: the same
+ * entries). Stepping over an entry needs only its name's NUL: the mode and name hold none.
+ */
+static size_t
+raw_common_head(const unsigned char *a, size_t la, const unsigned char *b, size_t lb)
+{
+	size_t n = la < lb ? la : lb, m = 0, p = 0;
+	const unsigned char *nul;
+
+	while (m + sizeof(uint64_t) <= n && memcmp(a + m, b + m, sizeof(uint64_t)) == 0)
+		m += sizeof(uint64_t);
+	while (m < n && a[m] == b[m])
+		m++;
+	while (p < m && (nul = memchr(a + p, '\0', m - p)) != NULL && (size_t)(nul - a) + 1 + GIT_OID_RAWSZ <= m)
+		p = (size_t)(nul - a) + 1 + GIT_OID_RAWSZ;
+	return p;
+}
+
+/* The number of bytes both raw trees end with. */
+static size_t
+raw_common_tail(const unsigned char *a, size_t la, const unsigned char *b, size_t lb)
+{
+	size_t n = la < lb ? la : lb, m = 0;
+
+	while (m + sizeof(uint64_t) <= n &&
+	    memcmp(a + la - m - sizeof(uint64_t), b + lb - m - sizeof(uint64_t), sizeof(uint64_t)) == 0)
+		m += sizeof(uint64_t);
+	while (m < n && a[la - m - 1] == b[lb - m - 1])
+		m++;
+	return m;
+}
+
 int
 repo_raw_tree_changes(git_odb *odb, struct repo_tree_cache *cache, const git_oid *now, const git_oid *before,
 	struct repo_change **out, size_t *n, struct error *err)
 {
 	git_odb_object *a = NULL, *b = NULL;
 	struct repo_change *changes = NULL;
-	size_t len = 0, cap = 0, pa = 0, pb = 0, la, lb = 0;
+	size_t len = 0, cap = 0, pa = 0, pb = 0, sa, sb, la, lb = 0, tail = 0;
 	const unsigned char *da, *db = NULL;
 	struct raw_entry ea, eb;
 	bool has_a, has_b;
@@ -335,21 +369,36 @@ repo_raw_tree_changes(git_odb *odb, struct repo_tree_cache *cache, const git_oid
 		db = git_odb_object_data(b);
 		lb = git_odb_object_size(b);
 	}
+	if (db != NULL) {
+		/* Most of two successive base trees is the same bytes: skip the common head and stop at the tail. */
+		pa = pb = raw_common_head(da, la, db, lb);
+		tail = raw_common_tail(da, la, db, lb);
+	}
+	sa = pa;
 	has_a = raw_tree_next(da, la, &pa, &ea);
+	sb = pb;
 	has_b = db != NULL && raw_tree_next(db, lb, &pb, &eb);
 	while (has_a) {
-		int c = has_b ? raw_entry_cmp(&ea, &eb) : -1;
+		int c;
 
+		/* From entry starts on, the same bytes to the end are the same entries: nothing more changed. */
+		if (has_b && la - sa == lb - sb && la - sa <= tail)
+			break;
+		c = has_b ? raw_entry_cmp(&ea, &eb) : -1;
 		if (c > 0) {            /* only in BEFORE: deleted, never counts */
+			sb = pb;
 			has_b = raw_tree_next(db, lb, &pb, &eb);
 			continue;
 		}
 		if (raw_is_file(&ea) && (c < 0 || !raw_is_file(&eb) ||
 		    memcmp(ea.id, eb.id, GIT_OID_RAWSZ) != 0))
 			changes_push(&changes, &len, &cap, &ea);
+		sa = pa;
 		has_a = raw_tree_next(da, la, &pa, &ea);
-		if (c == 0)
+		if (c == 0) {
+			sb = pb;
 			has_b = raw_tree_next(db, lb, &pb, &eb);
+		}
 	}
 	*out = changes;
 	*n = len;
