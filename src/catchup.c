@@ -63,6 +63,7 @@ struct plan {
 	size_t len;
 	size_t cap;
 	struct strset seen;     /* "path\nblob" queued earlier in this run (the ledger sees them only once written) */
+	bool no_content;        /* a dry run: file contents are never stored, so never read */
 };
 
 static void
@@ -423,7 +424,7 @@ plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, 
 		kept = -1;
 	else if (in_ledger)
 		kept = 0;
-	else if (repo_read_blob(repo, &change->blob, &f->content, &f->content_len, err) != 0)
+	else if (!plan->no_content && repo_read_blob(repo, &change->blob, &f->content, &f->content_len, err) != 0)
 		kept = error_prefix(err, "%s", f->path);
 	else
 		strset_add(&plan->seen, seen_key);
@@ -740,7 +741,16 @@ catchup_replay(struct state *st, git_repository *repo, const struct replay_reque
 	if (collect_commits(repo, req->to, rc->base_directory, &stops, &stops, NULL, &list, req, err) != 0)
 		goto out;
 	res->commits = list.len;
-	if (plan_commits(st, repo, rc, req->branch, &list, &plan, err) != 0)
+	plan.no_content = req->dry_run;
+	/* One read transaction for the ledger's many lookups (one lock, one snapshot, not one per file). */
+	if (st != NULL && state_begin_read(st, err) != 0)
+		goto out;
+	if (plan_commits(st, repo, rc, req->branch, &list, &plan, err) != 0) {
+		if (st != NULL)
+			state_rollback(st);
+		goto out;
+	}
+	if (st != NULL && state_commit(st, err) != 0)
 		goto out;
 	ids = xcalloc(plan.len ? plan.len : 1, sizeof(*ids));
 	if (req->dry_run) {

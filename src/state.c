@@ -21,6 +21,7 @@
 struct state {
 	sqlite3 *db;
 	char *dir;
+	sqlite3_stmt *ledger;   /* state_ledger_contains, prepared once: a backfill asks once per migration file */
 };
 
 /* Schema steps; step i brings user_version from i to i + 1. Append, never edit. */
@@ -277,6 +278,7 @@ state_close(struct state *st)
 {
 	if (st == NULL)
 		return;
+	sqlite3_finalize(st->ledger);
 	sqlite3_close_v2(st->db);
 	free(st->dir);
 	free(st);
@@ -330,6 +332,12 @@ state_sync_full(struct state *st, struct error *err)
 	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", err) != 0)
 		return error_prefix(err, "making the state durable");
 	return 0;
+}
+
+int
+state_begin_read(struct state *st, struct error *err)
+{
+	return exec_sql(st, "BEGIN", err);
 }
 
 int
@@ -469,9 +477,22 @@ int
 state_ledger_contains(struct state *st, const char *repository, const char *branch, const char *path,
 	const char *blob_hex, bool *found, struct error *err)
 {
-	return query_exists(st, found, err, "reading ledger",
-	    "SELECT 1 FROM migrations WHERE repository = ?1 AND branch = ?2 AND path = ?3 AND blob = ?4",
-	    repository, branch, path, blob_hex, (const char *)NULL);
+	const char *values[] = { repository, branch, path, blob_hex };
+	int rc, i;
+
+	if (st->ledger == NULL && sqlite3_prepare_v3(st->db,
+	    "SELECT 1 FROM migrations WHERE repository = ?1 AND branch = ?2 AND path = ?3 AND blob = ?4", -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->ledger, NULL) != SQLITE_OK)
+		return state_error(st, err, "reading ledger");
+	for (i = 0; i < 4; i++)
+		sqlite3_bind_text(st->ledger, i + 1, values[i], -1, SQLITE_STATIC);
+	rc = sqlite3_step(st->ledger);
+	sqlite3_reset(st->ledger);
+	sqlite3_clear_bindings(st->ledger);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return state_error(st, err, "reading ledger");
+	*found = rc == SQLITE_ROW;
+	return 0;
 }
 
 int

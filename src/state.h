@@ -38,6 +38,8 @@ void state_defer_sync(struct state *st);
  */
 int state_sync_full(struct state *st, struct error *err);
 
+/* A read transaction (deferred): one snapshot and one lock for many queries. End with state_commit. */
+int state_begin_read(struct state *st, struct error *err);
 int state_begin_immediate(struct state *st, struct error *err);
 int state_commit(struct state *st, struct error *err);
 void state_rollback(struct state *st);              /* harmless outside a transaction */
