@@ -22,7 +22,11 @@ struct state {
 	sqlite3 *db;
 	char *dir;
 	sqlite3_stmt *ledger;   /* state_ledger_contains, prepared once: a backfill asks once per migration file */
+	bool defer_sync;        /* state_defer_sync: the WAL is checkpointed at close only once it is large */
 };
+
+/* A WAL this large is checkpointed and emptied by a state_defer_sync connection as it closes. */
+#define STATE_WAL_TRIM_BYTES (1024 * 1024)
 
 /* Schema steps; step i brings user_version from i to i + 1. Append, never edit. */
 static const char *const schema_steps[] = {
@@ -273,12 +277,28 @@ fail:
 	return -1;
 }
 
+/* Checkpoints (synced) and empties a large WAL; a reader in the way: the next close tries again, nothing waits. */
+static void
+state_trim_wal(struct state *st)
+{
+	char *wal = xasprintf("%s/state.db-wal", st->dir);
+	struct stat sb;
+
+	if (stat(wal, &sb) == 0 && sb.st_size > STATE_WAL_TRIM_BYTES) {
+		sqlite3_busy_timeout(st->db, 0);
+		sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
+	free(wal);
+}
+
 void
 state_close(struct state *st)
 {
 	if (st == NULL)
 		return;
 	sqlite3_finalize(st->ledger);
+	if (st->defer_sync)
+		state_trim_wal(st);
 	sqlite3_close_v2(st->db);
 	free(st->dir);
 	free(st);
@@ -307,10 +327,10 @@ state_dir(const struct state *st)
  * synchronous = FULL and commits before its first network call; that commit syncs the WAL, which holds every
  * earlier transaction (the WAL is appended to in commit order), so whatever it then sends is on disk.
  * Here the hook also leaves the WAL in place at close, uncheckpointed (the next connection rebuilds its index from
- * the WAL, a read of at most wal_autocheckpoint pages): otherwise every hook run pays four fdatasyncs, creating
+ * the WAL, a read of at most about STATE_WAL_TRIM_BYTES): otherwise every hook run pays four fdatasyncs, creating
  * the WAL (its header and the directory) and checkpointing it at close; inside a push each of them also
- * commits git's just-written objects through the file system's journal. The WAL is still checkpointed, synced,
- * by whichever commit finds it over the autocheckpoint size.
+ * commits git's just-written objects through the file system's journal. A hook that finds the WAL over
+ * STATE_WAL_TRIM_BYTES as it closes checkpoints it (synced) and empties it: a few fsyncs every ~35 pushes.
  */
 void
 state_defer_sync(struct state *st)
@@ -319,8 +339,13 @@ state_defer_sync(struct state *st)
 
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
-	/* A smaller WAL than the default 1,000 pages: every opener reads it whole to rebuild its index. */
-	sqlite3_wal_autocheckpoint(st->db, 256);
+	/*
+	 * No automatic checkpoint either: with no connection left open, the next opener rebuilds the WAL index and
+	 * forgets what was checkpointed, so every later commit would copy the whole WAL again. state_close empties it
+	 * instead once it is large (and the next commit then syncs the new WAL header once).
+	 */
+	sqlite3_wal_autocheckpoint(st->db, 0);
+	st->defer_sync = true;
 }
 
 int
