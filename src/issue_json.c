@@ -28,6 +28,7 @@ issue_json(const struct state_issue *is)
 	json_object_set_new(obj, "release", string_or_null(is->release_name));
 	json_object_set_new(obj, "rollout", string_or_null(is->rollout_name));
 	json_object_set_new(obj, "rollout_pending", json_boolean(is->rollout_pending));
+	json_object_set_new(obj, "rollout_attempts", json_integer(is->rollout_attempts));
 	json_object_set_new(obj, "created_at", is->created_at > 0 ? json_integer(is->created_at) : json_null());
 	for (i = 0; i < is->n_files; i++) {
 		const struct state_issue_file *f = &is->files[i];

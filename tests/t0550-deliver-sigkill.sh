@@ -35,15 +35,12 @@ kill_loop () {
 	test $killed -ge "$KILLS"
 }
 
-for dialect in v2 v3
+for version in ${VERSIONS:-$DELIVERY_VERSIONS}
 do
-	case $dialect in
-	v2) api=2 target='databases = ["instances/test-pg/databases/hr", "instances/prod-pg/databases/hr"];' ;;
-	v3) api=3 target='database_group = "hr-all";' ;;
-	esac
+	version_setup $version
 
-	test_expect_success "$dialect: setup: 15 queued issues, a server that takes 20 ms per reply" '
-		start_fake $dialect &&
+	test_expect_success "$version: setup: 15 queued issues, a server that takes 20 ms per reply" '
+		start_fake --version $version &&
 		write_delivery_config $api none "$target" &&
 		setup_hr &&
 		push_migrations 15 &&
@@ -51,11 +48,11 @@ do
 		fake_fault "{\"delay\": 0.02}"
 	'
 
-	test_expect_success "$dialect: SIGKILL the deliverer at random moments $KILLS times" '
+	test_expect_success "$version: SIGKILL the deliverer at random moments $KILLS times" '
 		kill_loop
 	'
 
-	test_expect_success "$dialect: after recovery every queued issue exists exactly once in Bytebase" '
+	test_expect_success "$version: after recovery every queued issue exists exactly once in Bytebase" '
 		fake_clear_faults &&
 		deliver_until_done &&
 		check_exactly_once &&
