@@ -159,18 +159,13 @@ bb_utf8_seq(const unsigned char *s)
 	return n;
 }
 
-json_t *
-bb_jstring(const char *s)
+char *
+bb_utf8_clean(const char *s)
 {
 	struct sbuf sb = SBUF_INIT;
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	json_t *v;
 	size_t n;
 
-	v = json_string(s ? s : "");
-	if (v != NULL)
-		return v;
-	/* Not UTF-8 (the engine decodes commit text, but stay safe): replace each bad byte with U+FFFD. */
 	while (*p) {
 		n = bb_utf8_seq(p);
 		if (n == 0) {
@@ -181,8 +176,22 @@ bb_jstring(const char *s)
 			p += n;
 		}
 	}
-	v = json_string(sbuf_str(&sb));
-	sbuf_release(&sb);
+	return sbuf_detach(&sb);
+}
+
+json_t *
+bb_jstring(const char *s)
+{
+	json_t *v;
+	char *clean;
+
+	v = json_string(s ? s : "");
+	if (v != NULL)
+		return v;
+	/* Not UTF-8 (the engine decodes commit text, but stay safe): each bad byte becomes U+FFFD. */
+	clean = bb_utf8_clean(s);
+	v = json_string(clean);
+	free(clean);
 	return v;
 }
 

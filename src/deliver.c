@@ -167,8 +167,27 @@ deliver_inflight_get(void *arg, enum bb_object what, bool *set, struct error *er
 struct deliver_job {
 	struct bb_job job;
 	struct bb_file *files;
+	char **paths;                  /* the files' paths as valid UTF-8 */
 	char *title, *description, *marker, *provenance;
 };
+
+/* Replaces OLD by CUT. */
+static char *
+deliver_cut(char *old, char *cut)
+{
+	free(old);
+	return cut;
+}
+
+/* S as valid UTF-8 (commit text and paths are bytes in git), replacing the original. */
+static char *
+deliver_clean(char *s)
+{
+	char *c = bb_utf8_clean(s);
+
+	free(s);
+	return c;
+}
 
 static int
 deliver_job_init(struct deliver_job *dj, const struct repo_config *repo, const struct state_issue *issue,
@@ -180,9 +199,15 @@ deliver_job_init(struct deliver_job *dj, const struct repo_config *repo, const s
 	int ret = -1;
 
 	memset(dj, 0, sizeof(*dj));
+	/*
+	 * Everything sent and later looked up is valid UTF-8 from here on, so what a lookup compares is what was
+	 * sent: the engine should already have decoded it, but a byte that slips through must not break delivery.
+	 */
 	dj->files = xcalloc(issue->n_files ? issue->n_files : 1, sizeof(*dj->files));
+	dj->paths = xcalloc(issue->n_files ? issue->n_files : 1, sizeof(*dj->paths));
 	for (i = 0; i < issue->n_files; i++) {
-		dj->files[i].path = issue->files[i].path;
+		dj->paths[i] = bb_utf8_clean(issue->files[i].path);
+		dj->files[i].path = dj->paths[i];
 		dj->files[i].version = issue->files[i].version;
 		dj->files[i].type = issue->files[i].type;
 		dj->files[i].content = issue->files[i].content;
@@ -192,10 +217,12 @@ deliver_job_init(struct deliver_job *dj, const struct repo_config *repo, const s
 		/* Bytebase requires a title; a commit may have an empty subject. */
 		dj->title = xasprintf("bbgitops %s@%s %.12s", issue->repository, issue->branch, issue->commit);
 	else
-		dj->title = bb_cut_text(issue->title, BB_TITLE_MAX);
-	dj->description = bb_cut_description(issue->body ? issue->body : "", BB_DESCRIPTION_MAX);
-	dj->marker = deliver_marker(issue);
-	dj->provenance = deliver_provenance(issue);
+		dj->title = bb_utf8_clean(issue->title);
+	dj->title = deliver_cut(dj->title, bb_cut_text(dj->title, BB_TITLE_MAX));
+	dj->description = bb_utf8_clean(issue->body);
+	dj->description = deliver_cut(dj->description, bb_cut_description(dj->description, BB_DESCRIPTION_MAX));
+	dj->marker = deliver_clean(deliver_marker(issue));
+	dj->provenance = deliver_clean(deliver_provenance(issue));
 	job->id = issue->id;
 	job->repo = repo;
 	job->title = dj->title;
@@ -237,6 +264,9 @@ deliver_job_clear(struct deliver_job *dj)
 	for (i = 0; i < dj->job.n_sheets; i++)
 		free(dj->job.sheets[i]);
 	free(dj->job.sheets);
+	for (i = 0; i < dj->job.n_files; i++)
+		free(dj->paths[i]);
+	free(dj->paths);
 	free(dj->files);
 	free(dj->title);
 	free(dj->description);

@@ -409,6 +409,7 @@ class State:
         self.dialect = "v2" if self.has_steps else "v3"  # for the control API and logs only
         self.schema = schemas(vt)
         self.default_ttl = args.token_ttl
+        self.hide_version = args.hide_version
         self.accounts = {}
         for a in (args.account or ["%s:%s" % DEFAULT_ACCOUNT]):
             email, _, key = a.partition(":")
@@ -570,7 +571,7 @@ def check_limits(kind, b, title_required=True):
 
 def api_actuator(ctx):
     port = ctx["port"]
-    return 200, {"version": STATE.version, "gitCommit": "0123456789abcdef0123456789abcdef01234567",
+    return 200, {"version": "" if STATE.hide_version else STATE.version, "gitCommit": "0123456789abcdef0123456789abcdef01234567",
                  "readonly": False, "saas": False, "host": "127.0.0.1", "port": str(port),
                  "externalUrl": "http://127.0.0.1:%d" % port, "lastActiveTime": now_ts()}
 
@@ -1114,8 +1115,11 @@ def seed(body):
 
 
 def fake_objects():
-    return {k: [getattr(STATE, k)[n] for n in STATE.order[k]]
-            for k in ("sheets", "plans", "issues", "rollouts", "releases")}
+    """Everything created, as stored (release files keep the statement sent, whatever the release answers)."""
+    out = {k: [getattr(STATE, k)[n] for n in STATE.order[k]] for k in ("sheets", "plans", "issues", "rollouts")}
+    out["releases"] = [dict(r, files=[{k: v for k, v in f.items() if k != "kind"} for f in r["files"]])
+                       for r in (STATE.releases[n] for n in STATE.order["releases"])]
+    return out
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -1398,6 +1402,8 @@ def main():
                     help="shorthand for --version 2.17.0 / 3.21.1 (the release decides everything)")
     ap.add_argument("--version", help="the release to play, reported by /v1/actuator/info (e.g. 3.8.0); it "
                     "decides routes, fields, enum values, strictness and filters")
+    ap.add_argument("--hide-version", action="store_true",
+                    help="/v1/actuator/info answers an empty version (a server behind a proxy that strips it)")
     ap.add_argument("--port-file", required=True, help="write the listening port here (atomically)")
     ap.add_argument("--log", help="append one line per request (method, path, status)")
     ap.add_argument("--token-ttl", type=float, default=3600.0)

@@ -55,6 +55,9 @@ DELIVERY_TESTS += %D%/t0540-deliver-order.sh
 DELIVERY_TESTS += %D%/t0550-deliver-sigkill.sh
 DELIVERY_TESTS += %D%/t0560-deliver-secrets.sh
 DELIVERY_TESTS += %D%/fake-bytebase-selftest.py
+# --- delivery to every Bytebase release range (issue 8) ---
+DELIVERY_TESTS += %D%/t0570-deliver-ranges.sh
+DELIVERY_TESTS += %D%/t0575-deliver-large.sh
 EXTRA_DIST += %D%/fake-bytebase.py %D%/lib-delivery.sh
 TESTS += $(DELIVERY_TESTS)
 EXTRA_DIST += $(DELIVERY_TESTS)
