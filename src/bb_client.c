@@ -127,58 +127,6 @@ bb_append(json_t *arr, json_t *value, struct error *err)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at S (1-4), or 0 when it is not one. */
-static size_t
-bb_utf8_seq(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
-char *
-bb_utf8_clean(const char *s)
-{
-	struct sbuf sb = SBUF_INIT;
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n;
-
-	while (*p) {
-		n = bb_utf8_seq(p);
-		if (n == 0) {
-			sbuf_adds(&sb, "\xEF\xBF\xBD");
-			p++;
-		} else {
-			sbuf_add(&sb, p, n);
-			p += n;
-		}
-	}
-	return sbuf_detach(&sb);
-}
-
 json_t *
 bb_jstring(const char *s)
 {
@@ -189,7 +137,7 @@ bb_jstring(const char *s)
 	if (v != NULL)
 		return v;
 	/* Not UTF-8 (the engine decodes commit text, but stay safe): each bad byte becomes U+FFFD. */
-	clean = bb_utf8_clean(s);
+	clean = str_utf8_clean(s);
 	v = json_string(clean);
 	free(clean);
 	return v;

@@ -117,9 +117,7 @@ const char *bb_nonempty(const json_t *obj, const char *key);
 int bb_set(json_t *obj, const char *key, json_t *value, struct error *err);
 /* Appends VALUE (stolen) to ARR; NULL or failure is a permanent error. */
 int bb_append(json_t *arr, json_t *value, struct error *err);
-/* S as valid UTF-8: each byte that does not start a valid sequence becomes U+FFFD. NULL gives "". Caller frees. */
-char *bb_utf8_clean(const char *s);
-/* json_string that never fails on bad UTF-8 (bb_utf8_clean). NULL s gives "". */
+/* json_string that never fails on bad UTF-8 (str_utf8_clean). NULL s gives "". */
 json_t *bb_jstring(const char *s);
 
 /* A random (version 4) UUID. */

@@ -183,7 +183,7 @@ deliver_cut(char *old, char *cut)
 static char *
 deliver_clean(char *s)
 {
-	char *c = bb_utf8_clean(s);
+	char *c = str_utf8_clean(s);
 
 	free(s);
 	return c;
@@ -206,7 +206,7 @@ deliver_job_init(struct deliver_job *dj, const struct repo_config *repo, const s
 	dj->files = xcalloc(issue->n_files ? issue->n_files : 1, sizeof(*dj->files));
 	dj->paths = xcalloc(issue->n_files ? issue->n_files : 1, sizeof(*dj->paths));
 	for (i = 0; i < issue->n_files; i++) {
-		dj->paths[i] = bb_utf8_clean(issue->files[i].path);
+		dj->paths[i] = str_utf8_clean(issue->files[i].path);
 		dj->files[i].path = dj->paths[i];
 		dj->files[i].version = issue->files[i].version;
 		dj->files[i].type = issue->files[i].type;
@@ -217,9 +217,9 @@ deliver_job_init(struct deliver_job *dj, const struct repo_config *repo, const s
 		/* Bytebase requires a title; a commit may have an empty subject. */
 		dj->title = xasprintf("bbgitops %s@%s %.12s", issue->repository, issue->branch, issue->commit);
 	else
-		dj->title = bb_utf8_clean(issue->title);
+		dj->title = str_utf8_clean(issue->title);
 	dj->title = deliver_cut(dj->title, bb_cut_text(dj->title, BB_TITLE_MAX));
-	dj->description = bb_utf8_clean(issue->body);
+	dj->description = str_utf8_clean(issue->body);
 	dj->description = deliver_cut(dj->description, bb_cut_description(dj->description, BB_DESCRIPTION_MAX));
 	dj->marker = deliver_clean(deliver_marker(issue));
 	dj->provenance = deliver_clean(deliver_provenance(issue));

@@ -58,6 +58,7 @@ DELIVERY_TESTS += %D%/fake-bytebase-selftest.py
 # --- delivery to every Bytebase release range (issue 8) ---
 DELIVERY_TESTS += %D%/t0570-deliver-ranges.sh
 DELIVERY_TESTS += %D%/t0575-deliver-large.sh
+DELIVERY_TESTS += %D%/t0580-deliver-encoding.sh
 EXTRA_DIST += %D%/fake-bytebase.py %D%/lib-delivery.sh
 TESTS += $(DELIVERY_TESTS)
 EXTRA_DIST += $(DELIVERY_TESTS)

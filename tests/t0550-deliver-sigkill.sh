@@ -35,7 +35,7 @@ kill_loop () {
 	test $killed -ge "$KILLS"
 }
 
-for version in ${VERSIONS:-$DELIVERY_VERSIONS}
+for version in ${VERSIONS:-2.16.0 3.5.2 3.6.2 3.13.0 3.21.1}   # one per range: the flows, not the enums, matter here
 do
 	version_setup $version
 
