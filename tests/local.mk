@@ -59,6 +59,7 @@ DELIVERY_TESTS += %D%/fake-bytebase-selftest.py
 DELIVERY_TESTS += %D%/t0570-deliver-ranges.sh
 DELIVERY_TESTS += %D%/t0575-deliver-large.sh
 DELIVERY_TESTS += %D%/t0580-deliver-encoding.sh
+EXTRA_DIST += docs/bytebase-ranges.md
 EXTRA_DIST += %D%/fake-bytebase.py %D%/lib-delivery.sh
 TESTS += $(DELIVERY_TESTS)
 EXTRA_DIST += $(DELIVERY_TESTS)
