@@ -29,6 +29,14 @@ check_PROGRAMS += %D%/unit/test-config
 %C%_unit_test_config_CFLAGS = $(unit_cflags)
 %C%_unit_test_config_LDADD = $(unit_ldadd)
 
+# the pure parts of the Bytebase client (issue 8)
+check_PROGRAMS += %D%/unit/test-bb
+%C%_unit_test_bb_SOURCES = %D%/unit/test-bb.c src/bb_client.c src/bb_flow.c src/bb_targets.c src/http.c \
+	src/config.c src/migration.c src/util.c src/error.c src/log.c
+%C%_unit_test_bb_SOURCES += src/bb_flow_steps.c src/bb_flow_specs.c src/bb_flow_release.c
+%C%_unit_test_bb_CFLAGS = $(unit_cflags)
+%C%_unit_test_bb_LDADD = $(unit_ldadd)
+
 TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
