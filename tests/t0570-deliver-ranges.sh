@@ -250,6 +250,8 @@ test_expect_success 'a rollout waiting for approval is created by a later run on
 	issues_json >issues.json &&
 	test "$(json_query "d[0][\"rollout_pending\"]" issues.json)" = true &&
 	test "$(json_query "d[0][\"rollout_attempts\"]" issues.json)" = 1 &&
+	bbgitops issues >issues.txt &&
+	test_grep "rollout: waits for approval (1 tries so far)" issues.txt &&
 	test "$(fake_count rollouts)" = 0 &&
 	bbgitops deliver &&
 	issues_json >issues.json &&
