@@ -76,7 +76,13 @@ static const char *const schema_steps[] = {
 	"CREATE TABLE settings ("
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT) STRICT;",
-	/* 2: a rollout waiting for approval is tried again by later runs, a bounded number of times. */
+	/* 1 → 2: counters and timestamps for the metrics (state_metrics.c), per repository ('' for none). */
+	"CREATE TABLE metrics ("
+	"  name TEXT NOT NULL,"
+	"  repository TEXT NOT NULL,"
+	"  value INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, repository)) STRICT;",
+	/* 2 → 3: a rollout waiting for approval is tried again by later runs, a bounded number of times. */
 	"ALTER TABLE issues ADD COLUMN rollout_attempts INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE issues ADD COLUMN rollout_next_at INTEGER NOT NULL DEFAULT 0;",
 };
