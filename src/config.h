@@ -62,6 +62,7 @@ struct config {
 	long poll_timeout;
 	struct repo_config *repos;
 	size_t n_repos;
+	struct strlist warnings;   /* "FILE:LINE: warning: ..." for check-config: accepted, but worth fixing */
 };
 
 /* -c FILE, else $BBGITOPS_CONFIG, else SYSCONFDIR/bbgitops.conf. */

@@ -69,3 +69,10 @@ POLL_TESTS += %D%/t0750-poll-daemon.sh
 EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
+
+# --- integration tests: hardening (issue 9: config mistakes, includes, credentials, messages, fuzzing) ---
+HARDENING_TESTS =
+HARDENING_TESTS += %D%/t0300-config-mistakes.sh
+HARDENING_TESTS += %D%/t0310-config-include.sh
+TESTS += $(HARDENING_TESTS)
+EXTRA_DIST += $(HARDENING_TESTS)
