@@ -74,5 +74,6 @@ EXTRA_DIST += $(POLL_TESTS)
 HARDENING_TESTS =
 HARDENING_TESTS += %D%/t0300-config-mistakes.sh
 HARDENING_TESTS += %D%/t0310-config-include.sh
+HARDENING_TESTS += %D%/t0320-remote-url-credentials.sh
 TESTS += $(HARDENING_TESTS)
 EXTRA_DIST += $(HARDENING_TESTS)
