@@ -29,6 +29,10 @@ check_PROGRAMS += %D%/unit/test-config
 %C%_unit_test_config_CFLAGS = $(unit_cflags)
 %C%_unit_test_config_LDADD = $(unit_ldadd)
 
+check_PROGRAMS += %D%/unit/test-util
+%C%_unit_test_util_SOURCES = %D%/unit/test-util.c src/util.c
+%C%_unit_test_util_CFLAGS = $(unit_cflags)
+
 TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
@@ -75,5 +79,6 @@ HARDENING_TESTS =
 HARDENING_TESTS += %D%/t0300-config-mistakes.sh
 HARDENING_TESTS += %D%/t0310-config-include.sh
 HARDENING_TESTS += %D%/t0320-remote-url-credentials.sh
+HARDENING_TESTS += %D%/t0330-hook-messages.sh
 TESTS += $(HARDENING_TESTS)
 EXTRA_DIST += $(HARDENING_TESTS)
