@@ -55,6 +55,9 @@ static void parser_error(struct parser *p, const config_setting_t *s, const char
 static void parser_warning(struct parser *p, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+static void parser_vreport(struct parser *p, struct strlist *to, const char *kind, const config_setting_t *s,
+	const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
 static void
 parser_vreport(struct parser *p, struct strlist *to, const char *kind, const config_setting_t *s,
 	const char *fmt, va_list ap)

@@ -27,16 +27,6 @@ struct work_item {
 	const char *branch;
 };
 
-void
-hook_updates_free(struct ref_update *updates, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(updates[i].ref);
-	free(updates);
-}
-
 struct catchup_pushed_ref *
 hook_pushed_refs(const struct ref_update *updates, size_t n)
 {

@@ -67,3 +67,13 @@ hook_read_updates(FILE *in, struct ref_update **out)
 	*out = updates;
 	return len;
 }
+
+void
+hook_updates_free(struct ref_update *updates, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(updates[i].ref);
+	free(updates);
+}

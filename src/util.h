@@ -29,7 +29,7 @@ struct sbuf {
 void sbuf_add(struct sbuf *sb, const void *data, size_t len);
 void sbuf_adds(struct sbuf *sb, const char *s);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
+void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 const char *sbuf_str(const struct sbuf *sb);   /* "" for an empty buffer, never NULL */
 char *sbuf_detach(struct sbuf *sb);            /* caller frees; buffer is reset */
 void sbuf_reset(struct sbuf *sb);
