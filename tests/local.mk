@@ -33,6 +33,12 @@ check_PROGRAMS += %D%/unit/test-util
 %C%_unit_test_util_SOURCES = %D%/unit/test-util.c src/util.c
 %C%_unit_test_util_CFLAGS = $(unit_cflags)
 
+check_PROGRAMS += %D%/unit/test-remote-url
+%C%_unit_test_remote_url_SOURCES = %D%/unit/test-remote-url.c src/remote.c src/config.c src/migration.c src/util.c \
+	src/error.c src/log.c
+%C%_unit_test_remote_url_CFLAGS = $(unit_cflags)
+%C%_unit_test_remote_url_LDADD = $(unit_ldadd)
+
 TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
