@@ -308,7 +308,7 @@ has_control_or_space(const char *s)
 static void
 check_url(struct parser *p, const config_setting_t *s, const char *url)
 {
-	const char *sep = strstr(url, "://"), *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	const char *sep = strstr(url, "://"), *colon = strchr(url, ':'), *slash = strchr(url, '/'), *at;
 	const char *const *k;
 	bool known = false;
 
@@ -339,13 +339,16 @@ check_url(struct parser *p, const config_setting_t *s, const char *url)
 	sep += 3;
 	colon = strchr(sep, ':');
 	slash = strchr(sep, '/');
-	{
-		const char *at = strchr(sep, '@');
-
-		if (at != NULL && (slash == NULL || at < slash) && colon != NULL && colon < at)
-			parser_warning(p, s, "'url' holds a password: bbgitops keeps it out of the mirror and every "
-				"output, but it belongs in 'token_file' (a private file)");
+	at = strchr(sep, '@');
+	if (at != NULL && slash != NULL && at > slash)
+		at = NULL;
+	if ((at != NULL ? at + 1 : sep)[0] == '-') {
+		parser_error(p, s, "'url' names a host starting with '-'");
+		return;
 	}
+	if (at != NULL && colon != NULL && colon < at)
+		parser_warning(p, s, "'url' holds a password: bbgitops keeps it out of the mirror and every "
+			"output, but it belongs in 'token_file' (a private file)");
 }
 
 /*
@@ -392,7 +395,38 @@ check_base_directory(struct parser *p, const config_setting_t *s, const char *no
 	}
 }
 
-#define CONFIG_TITLE_TEMPLATE_MAX 1024
+/* An issue title is cut at 200 bytes (catchup.c): a longer template could never show. */
+#define CONFIG_TITLE_TEMPLATE_MAX 200
+
+/* Every {word} of title_template must be a placeholder that expands; {path} and {version} only per file. */
+static void
+check_title_template(struct parser *p, const config_setting_t *s, const char *tmpl, enum group_by group_by)
+{
+	static const char *const names[] = { "subject", "repository", "branch", "commit", "short", "path", "version",
+		NULL };
+	const char *c, *close;
+	size_t i, n;
+
+	if (strlen(tmpl) > CONFIG_TITLE_TEMPLATE_MAX) {
+		parser_error(p, s, "'title_template' is %zu bytes long; at most %d (an issue title is cut at %d bytes)",
+			strlen(tmpl), CONFIG_TITLE_TEMPLATE_MAX, CONFIG_TITLE_TEMPLATE_MAX);
+		return;
+	}
+	for (c = tmpl; (c = strchr(c, '{')) != NULL; c = close) {
+		close = c + 1 + strspn(c + 1, "abcdefghijklmnopqrstuvwxyz_");
+		if (*close != '}' || close == c + 1)
+			continue;    /* not a placeholder: kept as written */
+		n = (size_t)(close - c - 1);
+		for (i = 0; names[i] != NULL; i++)
+			if (strlen(names[i]) == n && strncmp(names[i], c + 1, n) == 0)
+				break;
+		if (names[i] == NULL)
+			parser_error(p, s, "'title_template': unknown placeholder %.*s (known: {subject} {repository} "
+				"{branch} {commit} {short} {path} {version})", (int)(n + 2), c);
+		else if (i >= 5 && group_by != GROUP_BY_FILE)
+			parser_error(p, s, "'title_template': {%s} needs group_by = \"file\"", names[i]);
+	}
+}
 
 static const char *const repo_keys[] = { "name", "path", "url", "provider", "token_file", "username", "ssh_key",
 	"ssh_passphrase_file", "branch", "base_directory", "project", "database_group", "databases", "engine",
@@ -507,10 +541,9 @@ parse_repo(struct parser *p, const config_setting_t *g, struct repo_config *r, b
 	r->group_by = (enum group_by)get_enum(p, g, "group_by", group_bys, GROUP_BY_COMMIT);
 	r->start = (enum start_mode)get_enum(p, g, "start", starts, START_TIP);
 	r->title_template = get_string(p, g, "title_template", false, "repository");
-	if (r->title_template != NULL && strlen(r->title_template) > CONFIG_TITLE_TEMPLATE_MAX)
-		parser_error(p, config_setting_get_member(g, "title_template"),
-			"'title_template' is %zu bytes long; at most %d", strlen(r->title_template),
-			CONFIG_TITLE_TEMPLATE_MAX);
+	if (r->title_template != NULL)
+		check_title_template(p, config_setting_get_member(g, "title_template"), r->title_template,
+			r->group_by);
 	if (r->title_template == NULL)
 		r->title_template = xstrdup("{subject}");
 }

@@ -78,8 +78,9 @@ test_expect_success 'a url starting with "-" is refused at its line' '
 	check_refused 3 "url"
 '
 
-test_expect_success 'other transports (fd::, foo://) and bare local paths are refused as url' '
-	for url in "fd::3" "foo://host/x.git" "transport::https://host/x" "/srv/git/x.git" "x.git"
+test_expect_success 'other transports (fd::, foo://), bare local paths and option-like hosts are refused as url' '
+	for url in "fd::3" "foo://host/x.git" "transport::https://host/x" "/srv/git/x.git" "x.git" \
+		"ssh://-oProxyCommand=touch%20pwned/x.git" "ssh://git@-oProxyCommand=x/x.git"
 	do
 		write_config bad.conf <<-EOF &&
 		repositories = (
@@ -144,19 +145,43 @@ test_expect_success 'branch = "refs/heads/main" is the branch main: a push to ma
 	test_cmp expect branches
 '
 
-test_expect_success 'a title_template longer than 1024 bytes is refused at its line' '
-	long=$(python3 -c "print(\"x\" * 1025)") &&
+test_expect_success 'a title_template longer than 200 bytes (the title'"'"'s limit) is refused at its line' '
+	long=$(python3 -c "print(\"x\" * 201)") &&
 	write_config bad.conf <<-EOF &&
 	repositories = (
 	  { name = "hr"; path = "$TRASH/hr.git";
 	    title_template = "$long"; }
 	);
 	EOF
-	check_refused 4 "title_template.*1024" &&
-	short=$(python3 -c "print(\"x\" * 1024)") &&
+	check_refused 4 "title_template.*201 bytes.*at most 200" &&
+	short=$(python3 -c "print(\"x\" * 200)") &&
 	write_config ok.conf <<-EOF &&
 	repositories = (
 	  { name = "hr"; path = "$TRASH/hr.git"; title_template = "$short"; }
+	);
+	EOF
+	"$BBGITOPS" -c "$TRASH/ok.conf" check-config
+'
+
+test_expect_success 'a title_template placeholder that would never expand is refused' '
+	write_config bad.conf <<-EOF &&
+	repositories = (
+	  { name = "hr"; path = "$TRASH/hr.git";
+	    title_template = "[{repo}] {subject}"; }
+	);
+	EOF
+	check_refused 4 "unknown placeholder {repo}" &&
+	write_config bad.conf <<-EOF &&
+	repositories = (
+	  { name = "hr"; path = "$TRASH/hr.git";
+	    title_template = "{version}: {subject}"; }
+	);
+	EOF
+	check_refused 4 "{version} needs group_by" &&
+	write_config ok.conf <<-EOF &&
+	repositories = (
+	  { name = "hr"; path = "$TRASH/hr.git"; group_by = "file";
+	    title_template = "{version} {path} {subject} {repository} {branch} {commit} {short} {x-y} {}"; }
 	);
 	EOF
 	"$BBGITOPS" -c "$TRASH/ok.conf" check-config
