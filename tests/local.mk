@@ -29,6 +29,11 @@ check_PROGRAMS += %D%/unit/test-config
 %C%_unit_test_config_CFLAGS = $(unit_cflags)
 %C%_unit_test_config_LDADD = $(unit_ldadd)
 
+# --- unit tests of the frame: errors, launcher argv, escaping (issue: seams) ---
+check_PROGRAMS += %D%/unit/test-error
+%C%_unit_test_error_SOURCES = %D%/unit/test-error.c src/error.c
+%C%_unit_test_error_CFLAGS = $(unit_cflags)
+
 TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
