@@ -74,3 +74,9 @@ POLL_TESTS += %D%/t0750-poll-daemon.sh
 EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
+
+# --- integration tests: the frame, the launcher, the build (issue: seams) ---
+SEAMS_TESTS =
+SEAMS_TESTS += %D%/t0200-test-lib.sh
+TESTS += $(SEAMS_TESTS)
+EXTRA_DIST += $(SEAMS_TESTS)

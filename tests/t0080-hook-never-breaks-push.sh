@@ -119,7 +119,7 @@ test_expect_success 'a push returns promptly (the hook does not hold the pusher)
 '
 
 test_expect_success 'with a Bytebase that never answers, background delivery does not hold the push' '
-	"$PYTHON" -c "
+	{ "$PYTHON" -c "
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -131,8 +131,7 @@ held = []
 while True:
     c, _ = s.accept()
     held.append(c)
-" "$TRASH/silent.port" >/dev/null 2>&1 &
-	silent_pid=$! &&
+" "$TRASH/silent.port" >/dev/null 2>&1 & silent_pid=$!; } &&
 	test_when_finished "kill $silent_pid; cp \"$TRASH/good.conf\" \"$CONF\"" &&
 	for i in $(test_seq 100); do test -s silent.port && break; sleep 0.1; done &&
 	port=$(cat silent.port) &&

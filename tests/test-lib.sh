@@ -5,7 +5,10 @@
 # Environment: BBGITOPS (binary under test), TEST_SRCDIR (this directory), TEST_BUILDDIR (where trash goes).
 # Options: -v/--verbose shows every test's output; -i/--immediate stops at the first failure; -d/--debug keeps trash.
 #
-# Harness: test_expect_success [PREREQ] TITLE BODY, test_expect_failure, test_when_finished, test_set_prereq, test_done.
+# Harness: test_expect_success [PREREQ] TITLE BODY, test_expect_failure, test_when_finished, test_set_prereq, test_done,
+#          test_diag (a "# " line after the test's result: a figure worth seeing, not a claim).
+#          Every body is chain-linted first, as git does: `(exit 117) && BODY` must exit 117, so a command whose
+#          failure would go unnoticed (a missing && between two lines) is a bug in the script (TEST_CHAIN_LINT=0: off).
 # Checks:  test_cmp, test_must_fail, test_expect_code, test_line_count, test_must_be_empty, test_grep, test_seq.
 # bbgitops/git: $CONF, $STATE_DIR, $TRASH, $PYTHON, $ZERO_OID; bbgitops, write_config, write_repo_config,
 #          setup_server_repo, install_hook, add_file, commit_all, push_to, bbgitops_lines, issues_json, issue_count,
@@ -136,10 +139,37 @@ test_when_finished () {
 		} && (exit \"\$eval_ret\"); eval_ret=\$?; $test_cleanup"
 }
 
+# test_diag MSG...: prints "# MSG" after the current test's result line, whether it passed or not.
+test_diag () {
+	printf '%s\n' "$*" >>"$TRASH_DIRECTORY/.test-diag"
+}
+
+test_show_diag_ () {
+	if test -s "$TRASH_DIRECTORY/.test-diag"
+	then
+		say_diag <"$TRASH_DIRECTORY/.test-diag"
+	fi
+	rm -f "$TRASH_DIRECTORY/.test-diag"
+}
+
+# test_chain_lint_ TITLE BODY: a body whose &&-chain is broken runs part of itself even after (exit 117); its exit
+# status then is not 117. Runs in a subshell, so a broken body cannot change the script's own variables.
+test_chain_lint_ () {
+	test "${TEST_CHAIN_LINT:-1}" != 0 || return 0
+	(test_eval_ "(exit 117) && $2") >/dev/null 2>&1 </dev/null
+	if test $? != 117
+	then
+		echo "Bail out! bug in the test script: broken &&-chain in test $test_count ($1):"
+		printf '%s\n' "$2" | say_diag
+		exit 1
+	fi
+}
+
 # Runs the body in the current shell (as git does), output to a file; returns its exit status.
 test_run_ () {
 	test_cleanup=:
 	eval_ret=0
+	rm -f "$TRASH_DIRECTORY/.test-diag"
 	test_eval_ "$1" >"$TRASH_DIRECTORY/.test-output" 2>&1 </dev/null
 	eval_ret=$?
 	cd "$TRASH_DIRECTORY" || eval_ret=1
@@ -175,14 +205,17 @@ test_expect_success () {
 		echo "ok $test_count # skip $1 (missing $_prereq)"
 		return 0
 	fi
+	test_chain_lint_ "$1" "$2"
 	if test_run_ "$2"
 	then
 		test_success=$((test_success + 1))
 		echo "ok $test_count - $1"
+		test_show_diag_
 		test -z "$verbose" || test_show_output_
 	else
 		test_failure=$((test_failure + 1))
 		echo "not ok $test_count - $1"
+		test_show_diag_
 		printf '%s\n' "$2" | say_diag
 		echo "# --- output:"
 		test_show_output_
@@ -212,6 +245,7 @@ test_expect_failure () {
 		echo "ok $test_count # skip $1 (missing $_prereq)"
 		return 0
 	fi
+	test_chain_lint_ "$1" "$2"
 	if test_run_ "$2"
 	then
 		test_fixed=$((test_fixed + 1))
