@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "log.h"
 #include "util.h"
 
 #define HOOK_MARKER "# installed by bbgitops install-hook"
@@ -137,6 +138,10 @@ cmd_install_hook(const struct cli *cli, int argc, char **argv)
 	}
 	if (git_dir == NULL)
 		goto usage;
+	if (cli->self_exe == NULL) {
+		log_warnx("cannot tell where this program is; run it by its full path");
+		return 2;
+	}
 	if (stat(git_dir, &st) != 0 || !S_ISDIR(st.st_mode) || !is_git_dir(git_dir)) {
 		fprintf(stderr, "bbgitops: %s is not a git directory\n", git_dir);
 		return 2;

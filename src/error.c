@@ -34,8 +34,9 @@ error_prefix(struct error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	/* snprintf truncates at the end, so the start survives: the prefix names where it happened. */
-	snprintf(joined, sizeof(joined), "%s: %s", prefix, err->msg);
+	/* Too long a result is cut at its end, so the start survives: the prefix names where it happened. */
+	if (snprintf(joined, sizeof(joined), "%s: %s", prefix, err->msg) < 0)
+		joined[0] = '\0';
 	memcpy(err->msg, joined, sizeof(err->msg));
 	return -1;
 }

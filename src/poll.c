@@ -22,7 +22,7 @@
 #include "catchup.h"
 #include "commands.h"
 #include "config.h"
-#include "deliver.h"
+#include "launch.h"
 #include "log.h"
 #include "remote.h"
 #include "repo.h"
@@ -452,7 +452,7 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 
 		opts.wait_for_lock = false;
 		error_clear(&err);
-		d = deliver_run(cfg, &opts, &err);
+		d = launch_deliver_wait(cfg, &opts, &err);
 		if (d < 0) {
 			log_warnx("delivery: %s", err.msg);
 			failed++;

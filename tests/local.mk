@@ -7,6 +7,7 @@ PY_LOG_COMPILER = python3
 SH_LOG_DRIVER = $(LOG_DRIVER)
 AM_TESTS_ENVIRONMENT = \
 	BBGITOPS='$(abs_top_builddir)/bbgitops'; export BBGITOPS; \
+	BBGITOPS_EXEC_PATH='$(abs_top_builddir)'; export BBGITOPS_EXEC_PATH; \
 	TEST_SRCDIR='$(abs_top_srcdir)/tests'; export TEST_SRCDIR; \
 	TEST_BUILDDIR='$(abs_top_builddir)/tests'; export TEST_BUILDDIR; \
 	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \

@@ -2,7 +2,8 @@
 # Sourced by every tests/tNNNN-topic.sh after it sets test_description. Each script runs in a fresh trash directory
 # $TEST_BUILDDIR/trash.<script> (HOME inside it, git environment isolated), removed when every test passed.
 #
-# Environment: BBGITOPS (binary under test), TEST_SRCDIR (this directory), TEST_BUILDDIR (where trash goes).
+# Environment: BBGITOPS (binary under test), BBGITOPS_EXEC_PATH (where it finds bbgitops-deliver; default: beside
+# it), TEST_SRCDIR (this directory), TEST_BUILDDIR (where trash goes).
 # Options: -v/--verbose shows every test's output; -i/--immediate stops at the first failure; -d/--debug keeps trash.
 #
 # Harness: test_expect_success [PREREQ] TITLE BODY, test_expect_failure, test_when_finished, test_set_prereq, test_done,
@@ -35,9 +36,12 @@ done
 : "${TEST_BUILDDIR:=$(pwd)}"
 : "${BBGITOPS:=$TEST_BUILDDIR/../bbgitops}"
 case "$BBGITOPS" in /*) ;; *) BBGITOPS=$(pwd)/$BBGITOPS ;; esac
+# Where bbgitops finds bbgitops-deliver (it is installed in pkglibexecdir; in the build tree it sits beside bbgitops).
+: "${BBGITOPS_EXEC_PATH:=$(dirname "$BBGITOPS")}"
+BBGITOPS_DELIVER=$BBGITOPS_EXEC_PATH/bbgitops-deliver
 case "$TEST_SRCDIR" in /*) ;; *) TEST_SRCDIR=$(cd "$TEST_SRCDIR" && pwd) ;; esac
 case "$TEST_BUILDDIR" in /*) ;; *) TEST_BUILDDIR=$(cd "$TEST_BUILDDIR" && pwd) ;; esac
-export BBGITOPS TEST_SRCDIR TEST_BUILDDIR
+export BBGITOPS BBGITOPS_EXEC_PATH BBGITOPS_DELIVER TEST_SRCDIR TEST_BUILDDIR
 
 TEST_NAME=$(basename "$0" .sh)
 TRASH_DIRECTORY=$TEST_BUILDDIR/trash.$TEST_NAME
