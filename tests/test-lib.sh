@@ -13,6 +13,7 @@
 # Checks:  test_cmp, test_must_fail, test_expect_code, test_line_count, test_must_be_empty, test_grep, test_seq.
 # bbgitops/git: $CONF, $STATE_DIR, $TRASH, $PYTHON, $ZERO_OID; bbgitops, write_config, write_repo_config,
 #          setup_server_repo, install_hook, add_file, commit_all, push_to, bbgitops_lines, issues_json, issue_count,
+#          issue_field, issue_titles, issue_lines, issue_files (the issue list, captured to a file, then queried),
 #          json_query (python3 expression over the parsed JSON `d`; jq is not assumed).
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -489,6 +490,81 @@ commit_all () {
 # issues_json [ARGS...]: the issue list as JSON.
 issues_json () {
 	"$BBGITOPS" -c "$CONF" issues --json "$@"
+}
+
+# The issue list, read the way an assertion wants it. Each captures `issues --json` to a file first (the program
+# under test is never piped: its failure would show as a JSON traceback), then queries the file. N is an index into
+# the list, 1 the first, -1 the last; "all" means every issue.
+
+# issues_file [ARGS...]: `issues --json ARGS` into $TRASH/.issues.json.
+issues_file () {
+	issues_json "$@" >"$TRASH_DIRECTORY/.issues.json"
+}
+
+# issue_index_ N: the Python index of N (1-based or negative).
+issue_index_ () {
+	case "$1" in
+	-*) echo "$1" ;;
+	*) echo $(($1 - 1)) ;;
+	esac
+}
+
+# issue_field N KEY [ARGS...]: KEY of the Nth issue of `issues --json ARGS` (null when it is null).
+issue_field () {
+	_n=$(issue_index_ "$1") &&
+	_key=$2 &&
+	shift 2 &&
+	issues_file "$@" &&
+	json_query "d[$_n][\"$_key\"]" "$TRASH_DIRECTORY/.issues.json"
+}
+
+# issue_titles [ARGS...]: the titles, one per line, in list order.
+issue_titles () {
+	issues_file "$@" &&
+	json_query "[i[\"title\"] for i in d]" "$TRASH_DIRECTORY/.issues.json"
+}
+
+# issue_lines [--repo R] [--status S] FIELD... : one line per issue, its FIELDs separated by spaces; the field
+# "files" is the comma-separated list of its file paths.
+issue_lines () {
+	_args=
+	while test $# -gt 1 && case "$1" in --*) true ;; *) false ;; esac
+	do
+		_args="$_args $1 $2"
+		shift 2
+	done
+	# shellcheck disable=SC2086
+	issues_file $_args &&
+	"$PYTHON" -c '
+import json, sys
+fields = sys.argv[2:]
+for i in json.load(open(sys.argv[1])):
+    print(" ".join(",".join(f["path"] for f in i["files"]) if k == "files" else str(i[k]) for k in fields))
+' "$TRASH_DIRECTORY/.issues.json" "$@"
+}
+
+# issue_files N|all [FIELD...]: one line per file of the Nth issue (or of every issue, in order), its FIELDs
+# (path, version, type, blob; default path) separated by spaces.
+issue_files () {
+	_which=$1 &&
+	shift &&
+	issues_file &&
+	"$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+which = sys.argv[2]
+fields = sys.argv[3:] or ["path"]
+issues = d if which == "all" else [d[int(which) - 1 if int(which) > 0 else int(which)]]
+for i in issues:
+    for f in i["files"]:
+        print(" ".join(str(f[k]) for k in fields))
+' "$TRASH_DIRECTORY/.issues.json" "$_which" "$@"
+}
+
+# issue_file_paths [ARGS...]: the path of every file of every issue of `issues --json ARGS`, in order.
+issue_file_paths () {
+	issues_file "$@" &&
+	json_query "[f[\"path\"] for i in d for f in i[\"files\"]]" "$TRASH_DIRECTORY/.issues.json"
 }
 
 # issue_count [ARGS...]: how many issues `issues --json ARGS` lists.
