@@ -8,6 +8,7 @@ SH_LOG_DRIVER = $(LOG_DRIVER)
 AM_TESTS_ENVIRONMENT = \
 	BBGITOPS='$(abs_top_builddir)/bbgitops'; export BBGITOPS; \
 	BBGITOPS_EXEC_PATH='$(abs_top_builddir)'; export BBGITOPS_EXEC_PATH; \
+	BBGITOPS_LIBEXECDIR='$(pkglibexecdir)'; export BBGITOPS_LIBEXECDIR; \
 	TEST_SRCDIR='$(abs_top_srcdir)/tests'; export TEST_SRCDIR; \
 	TEST_BUILDDIR='$(abs_top_builddir)/tests'; export TEST_BUILDDIR; \
 	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
@@ -79,5 +80,6 @@ EXTRA_DIST += $(POLL_TESTS)
 # --- integration tests: the frame, the launcher, the build (issue: seams) ---
 SEAMS_TESTS =
 SEAMS_TESTS += %D%/t0200-test-lib.sh
+SEAMS_TESTS += %D%/t0210-launch.sh
 TESTS += $(SEAMS_TESTS)
 EXTRA_DIST += $(SEAMS_TESTS)
