@@ -171,8 +171,11 @@ cli_main(int argc, char **argv, const struct command *commands, size_t n_command
 	cli.config_path = absolute_path(config_default_path(config_flag));
 	cli.config_from_flag = config_flag != NULL;
 	cli.self_exe = cli_self_exe(argv0);
-	/* The command parses its own options from argv[1]; "+" above left them alone. */
-	optind = 1;
+	/*
+	 * The command parses its own options from argv[1] ("+" above left them alone). optind = 0, not 1: glibc then
+	 * starts afresh, so the command's getopt_long permutes (options after operands) instead of keeping our "+".
+	 */
+	optind = 0;
 	rc = cmd->run(&cli, argc, argv);
 	free(cli.config_path);
 	free(cli.self_exe);
