@@ -9,6 +9,8 @@ AM_TESTS_ENVIRONMENT = \
 	BBGITOPS='$(abs_top_builddir)/bbgitops'; export BBGITOPS; \
 	BBGITOPS_EXEC_PATH='$(abs_top_builddir)'; export BBGITOPS_EXEC_PATH; \
 	BBGITOPS_LIBEXECDIR='$(pkglibexecdir)'; export BBGITOPS_LIBEXECDIR; \
+	BBGITOPS_TOP_BUILDDIR='$(abs_top_builddir)'; export BBGITOPS_TOP_BUILDDIR; \
+	BBGITOPS_TOP_SRCDIR='$(abs_top_srcdir)'; export BBGITOPS_TOP_SRCDIR; \
 	TEST_SRCDIR='$(abs_top_srcdir)/tests'; export TEST_SRCDIR; \
 	TEST_BUILDDIR='$(abs_top_builddir)/tests'; export TEST_BUILDDIR; \
 	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
@@ -81,5 +83,10 @@ EXTRA_DIST += $(POLL_TESTS)
 SEAMS_TESTS =
 SEAMS_TESTS += %D%/t0200-test-lib.sh
 SEAMS_TESTS += %D%/t0210-launch.sh
+SEAMS_TESTS += %D%/t0220-build.sh
+# The objects linked into the programs, for t0220's duplicate-symbol check.
+print-program-objects:
+	@echo $(bbgitops_OBJECTS) $(bbgitops_deliver_OBJECTS) $(libbbgitops_common_a_OBJECTS)
+.PHONY: print-program-objects
 TESTS += $(SEAMS_TESTS)
 EXTRA_DIST += $(SEAMS_TESTS)

@@ -37,12 +37,20 @@ done
 : "${TEST_BUILDDIR:=$(pwd)}"
 : "${BBGITOPS:=$TEST_BUILDDIR/../bbgitops}"
 case "$BBGITOPS" in /*) ;; *) BBGITOPS=$(pwd)/$BBGITOPS ;; esac
-# Where bbgitops finds bbgitops-deliver (it is installed in pkglibexecdir; in the build tree it sits beside bbgitops).
-: "${BBGITOPS_EXEC_PATH:=$(dirname "$BBGITOPS")}"
-BBGITOPS_DELIVER=$BBGITOPS_EXEC_PATH/bbgitops-deliver
+# Where bbgitops finds bbgitops-deliver: in the build tree it sits beside bbgitops ($BBGITOPS_EXEC_PATH says so);
+# an installed bbgitops (BBGITOPS_INSTALLED=1, tests/installcheck.sh) must find it in pkglibexecdir by itself.
+if test -n "${BBGITOPS_INSTALLED:-}"
+then
+	unset BBGITOPS_EXEC_PATH
+	BBGITOPS_DELIVER=$BBGITOPS_INSTALLED_LIBEXECDIR/bbgitops-deliver
+else
+	: "${BBGITOPS_EXEC_PATH:=$(dirname "$BBGITOPS")}"
+	BBGITOPS_DELIVER=$BBGITOPS_EXEC_PATH/bbgitops-deliver
+	export BBGITOPS_EXEC_PATH
+fi
 case "$TEST_SRCDIR" in /*) ;; *) TEST_SRCDIR=$(cd "$TEST_SRCDIR" && pwd) ;; esac
 case "$TEST_BUILDDIR" in /*) ;; *) TEST_BUILDDIR=$(cd "$TEST_BUILDDIR" && pwd) ;; esac
-export BBGITOPS BBGITOPS_EXEC_PATH BBGITOPS_DELIVER TEST_SRCDIR TEST_BUILDDIR
+export BBGITOPS BBGITOPS_DELIVER TEST_SRCDIR TEST_BUILDDIR
 
 TEST_NAME=$(basename "$0" .sh)
 TRASH_DIRECTORY=$TEST_BUILDDIR/trash.$TEST_NAME
