@@ -38,6 +38,15 @@ check_PROGRAMS += %D%/unit/test-error
 %C%_unit_test_error_SOURCES = %D%/unit/test-error.c src/error.c
 %C%_unit_test_error_CFLAGS = $(unit_cflags)
 
+check_PROGRAMS += %D%/unit/test-util
+%C%_unit_test_util_SOURCES = %D%/unit/test-util.c src/util.c
+%C%_unit_test_util_CFLAGS = $(unit_cflags)
+
+check_PROGRAMS += %D%/unit/test-names
+%C%_unit_test_names_SOURCES = %D%/unit/test-names.c src/http.c src/remote.c src/repo.c
+%C%_unit_test_names_CFLAGS = $(unit_cflags)
+%C%_unit_test_names_LDADD = libbbgitops-common.a $(unit_ldadd)
+
 TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
