@@ -9,8 +9,13 @@ TOP_SRCDIR=${BBGITOPS_TOP_SRCDIR:-$TEST_SRCDIR/..}
 MAKE=${MAKE:-make}
 
 test_expect_success 'setup: the objects of both programs and their common library' '
-	(cd "$TOP_BUILDDIR" && $MAKE --no-print-directory -s print-program-objects) >list &&
-	for o in $(cat list); do echo "$TOP_BUILDDIR/$o"; done >objects &&
+	(
+		# A make of its own, not a child of the make running the tests: no jobserver, no "Entering directory".
+		unset MAKEFLAGS MFLAGS MAKELEVEL &&
+		cd "$TOP_BUILDDIR" &&
+		$MAKE --no-print-directory -s print-program-objects
+	) >list &&
+	for o in $(cat list); do case "$o" in *.o) echo "$TOP_BUILDDIR/$o" ;; esac; done >objects &&
 	for o in $(cat objects); do test -f "$o" || return 1; done &&
 	test_grep "bbgitops-main.o" objects &&
 	test_grep "bbgitops_deliver-deliver_main.o" objects &&
