@@ -57,7 +57,9 @@ build() {
 	want=$(printf "'%s' " -q "$@")
 	[ ! -x "$dir/config.status" ] || have=$("$dir/config.status" --config)
 	if [ ! -f "$dir/Makefile" ] || [ "$have " != "$want" ]; then
+		# From scratch: objects compiled with other flags would not be rebuilt (make knows files, not flags).
 		say "configuring $dir $*"
+		rm -rf "$dir"
 		mkdir -p "$dir"
 		(cd "$dir" && "$top/configure" -q "$@" </dev/null)
 	fi

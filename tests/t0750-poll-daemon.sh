@@ -31,7 +31,7 @@ stop_daemon () {
 	{ wait "$1"; stop_status=$?; } &&
 	_t1=$(date +%s%N) &&
 	stop_ms=$(((_t1 - _t0) / 1000000)) &&
-	echo "stopped in $stop_ms ms with status $stop_status"
+	test_diag "stopped in $stop_ms ms with status $stop_status"
 }
 
 # consistency: for every repository, the cursor is set exactly when its issues are queued, and then all of them.
