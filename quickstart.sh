@@ -2,7 +2,8 @@
 # quickstart.sh — from a fresh Debian 12 checkout to a working bbgitops.
 #   ./quickstart.sh demo   build, then push migrations into a throw-away bare repository and list the issues
 #   ./quickstart.sh test   what CI runs (.ci/run): the suite on a -Werror build, again under AddressSanitizer/UBSan,
-#                          the timing-sensitive tests 5 more times, make distcheck; one summary line of every run
+#                          the timing-sensitive tests 5 more times, make distcheck, the Debian package test, each
+#                          fuzz target for FUZZ_SECONDS (60) s; one summary line of every test point of every run
 # Installs only the Debian packages that are missing (apt-get, through sudo when not root). Needs no TTY or stdin.
 set -eu
 
@@ -10,7 +11,9 @@ cd "$(dirname "$0")"
 top=$(pwd)
 
 packages="build-essential autoconf automake pkg-config libgit2-dev libcurl4-openssl-dev libconfig-dev
-	libsqlite3-dev libjansson-dev git python3 ca-certificates lighttpd sqlite3 procps psmisc"
+	libsqlite3-dev libjansson-dev git python3 ca-certificates lighttpd sqlite3 procps psmisc
+	python3-prometheus-client mandoc man-db bash-completion dpkg-dev debhelper lintian
+	clang-14 libclang-rt-14-dev"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
@@ -109,7 +112,7 @@ keep_results() {
 # (make output with automake's "PASS: ..."/"FAIL: ..." lines), and fails only when it broke without recording a
 # failing test (a build error): the summary then counts one failure for it. To add a step: write step_NAME and
 # add NAME to ci_steps.
-ci_steps="plain asan repeat distcheck"
+ci_steps="plain asan repeat distcheck package fuzz"
 
 # plain: a -Werror build and the whole suite.
 step_plain() {
@@ -156,10 +159,37 @@ step_distcheck() {
 	[ "$(grep -c -E '^(FAIL|XPASS|ERROR): ' "$results/distcheck.log")" -gt 0 ]
 }
 
+# package: the Debian package test (package_test below); SKIP unless it may install packages.
+step_package() {
+	package_test
+	keep_results build-deb "$results/package"
+}
+
+# fuzz: every libFuzzer target for FUZZ_SECONDS (fuzz above), one result each.
+step_fuzz() {
+	local leaks=0 rc=0
+	lsan_works && leaks=1
+	fuzz build-fuzz "$leaks" || rc=1
+	keep_results build-fuzz "$results/fuzz"
+	return $rc
+}
+
 # failed_points DIR...: how many test points under DIR did not pass (FAIL, XPASS, ERROR).
 failed_points() {
 	find "$@" -name '*.trs' -type f -exec cat {} + |
 		awk '$1 == ":test-result:" && $2 != "PASS" && $2 != "XFAIL" && $2 != "SKIP" { n++ } END { print n + 0 }'
+}
+
+# fuzz DIR LEAKS: the libFuzzer targets (tests/fuzz) built in DIR with clang, each run FUZZ_SECONDS (default 60) s
+# on its seed corpus, leak detection on when LEAKS is 1; each target leaves one test result (a .trs) for
+# summarize-tests. Fails only when no target could run (a build error).
+fuzz() {
+	local dir=$1 leaks=$2
+	find "$dir" -name '*.trs' -type f -exec rm -f {} + 2>/dev/null || true
+	build "$dir" --enable-fuzzing CC=clang-14 || return 1
+	say "fuzzing: each target for ${FUZZ_SECONDS:-60} s, ASAN_OPTIONS=detect_leaks=$leaks"
+	ASAN_OPTIONS="detect_leaks=$leaks" make -C "$dir" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" </dev/null ||
+		[ "$(failed_points "$dir")" -gt 0 ]
 }
 
 run_test() {
@@ -179,6 +209,21 @@ run_test() {
 	logs=$(find "$results" -maxdepth 1 -name '*.log' -type f)
 	# shellcheck disable=SC2086
 	exec build-aux/summarize-tests -e "$extra" ${logs:+$(printf -- '-l %s ' $logs)} "$results"
+}
+
+# The Debian package (tests/t0890-debian-package.sh), once, in build-deb/: it builds the .deb, installs it with
+# dpkg -i, pushes through its hook, removes and purges it. It runs only as root with CI=true (a throw-away
+# machine) or BBGITOPS_TEST_DEB=1, and reports SKIP otherwise.
+package_test() {
+	mkdir -p build-deb
+	find build-deb -maxdepth 1 -name '*.trs' -type f -exec rm -f {} +
+	say "Debian package test (tests/t0890-debian-package.sh)"
+	env AM_TAP_AWK=awk TEST_SRCDIR="$top/tests" TEST_BUILDDIR="$top/build-deb" BBGITOPS="$top/build/bbgitops" \
+		build-aux/tap-driver.sh --test-name tests/t0890-debian-package.sh \
+		--log-file build-deb/t0890-debian-package.log --trs-file build-deb/t0890-debian-package.trs \
+		--color-tests no --enable-hard-errors yes --expect-failure no -- \
+		sh tests/t0890-debian-package.sh </dev/null || true
+	grep -e '^not ok' -e '^# SKIP' -e '^1\.\.0' build-deb/t0890-debian-package.log || true
 }
 
 run_demo() {

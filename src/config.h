@@ -60,8 +60,10 @@ struct config {
 	long poll_interval;
 	long poll_jitter;
 	long poll_timeout;
+	char *poll_metrics_file;   /* written after every poll cycle (Prometheus textfile), or NULL */
 	struct repo_config *repos;
 	size_t n_repos;
+	struct strlist warnings;   /* "FILE:LINE: warning: ..." for check-config: accepted, but worth fixing */
 };
 
 /* -c FILE, else $BBGITOPS_CONFIG, else SYSCONFDIR/bbgitops.conf. */

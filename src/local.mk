@@ -10,7 +10,8 @@ bbgitops_common_sources = \
 	%D%/util.c %D%/util.h \
 	%D%/config.c %D%/config.h \
 	%D%/migration.c %D%/migration.h \
-	%D%/state.c %D%/state.h
+	%D%/state.c %D%/state.h \
+	%D%/state_metrics.c %D%/state_metrics.h
 
 noinst_LIBRARIES += libbbgitops-common.a
 libbbgitops_common_a_SOURCES = $(bbgitops_common_sources)
@@ -43,9 +44,11 @@ bbgitops_SOURCES = \
 	%D%/main.c %D%/commands.h \
 	%D%/launch.c %D%/launch.h %D%/deliver.h \
 	%D%/hook.c %D%/hook.h \
+	%D%/hook_input.c \
 	%D%/pre_receive.c \
 	%D%/cmd_issues.c \
 	%D%/cmd_status.c \
+	%D%/metrics.c %D%/metrics.h \
 	%D%/cmd_check_config.c \
 	%D%/cmd_install_hook.c \
 	$(bbgitops_git_sources) \

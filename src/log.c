@@ -25,6 +25,9 @@ log_get_level(void)
 	return log_level;
 }
 
+static void vlog(enum log_level level, bool with_errno, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 /* The one body: LEVEL at or below the configured verbosity prints "PREFIX message[: strerror(errno)]". */
 static void
 vlog(enum log_level level, bool with_errno, const char *fmt, va_list ap)

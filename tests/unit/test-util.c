@@ -1,11 +1,46 @@
 /*
- * test-util.c — the small helpers everything leans on: sbuf, strlist, strset, the string predicates.
+ * test-util.c — the small helpers everything leans on: sbuf, strlist, strset, the string predicates, and git-style
+ * quoting of paths for messages (str_quote_path), checked against git's own output.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
 #include "util.h"
+
+struct quote_case {
+	const char *path;
+	const char *quoted;
+};
+
+/* Expected values are what `git -c core.quotePath=true ls-files` prints for the same names. */
+static const struct quote_case quote_cases[] = {
+	{ "bytebase/0001_init.sql", "bytebase/0001_init.sql" },
+	{ "with space.sql", "with space.sql" },
+	{ "", "" },
+	{ "a\nb.sql", "\"a\\nb.sql\"" },
+	{ "tab\there", "\"tab\\there\"" },
+	{ "bell\a\b\v\f\r", "\"bell\\a\\b\\v\\f\\r\"" },
+	{ "esc\x1b[31mred", "\"esc\\033[31mred\"" },
+	{ "del\x7f", "\"del\\177\"" },
+	{ "quote\"d", "\"quote\\\"d\"" },
+	{ "back\\slash", "\"back\\\\slash\"" },
+	{ "caf\xc3\xa9.sql", "\"caf\\303\\251.sql\"" },
+	{ "\x01", "\"\\001\"" },
+};
+
+static void
+test_quote(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(quote_cases) / sizeof(quote_cases[0]); i++) {
+		char *q = str_quote_path(quote_cases[i].path);
+
+		is_str(q, quote_cases[i].quoted, "quote case %zu", i);
+		free(q);
+	}
+}
 
 static void
 test_sbuf(void)
@@ -61,6 +96,7 @@ test_strlist_strset(void)
 	is_int(set.len, 250, "the set holds each key once");
 	ok(strset_contains(&set, "k0") && strset_contains(&set, "k249"), "contains finds what was added");
 	ok(!strset_contains(&set, "k250") && !strset_contains(&set, ""), "and nothing else");
+	ok(!strset_add(&set, "k5"), "strset_add refuses a key already present");
 	strset_clear(&set);
 	ok(!strset_contains(&set, "k0"), "clear empties the set");
 }
@@ -98,6 +134,7 @@ test_alloc(void)
 int
 main(void)
 {
+	test_quote();
 	test_sbuf();
 	test_strlist_strset();
 	test_predicates();
