@@ -70,8 +70,8 @@ test_expect_success 'an issue that keeps failing transiently gives up after 20 a
 	fake_fault "{\"method\": \"POST\", \"path\": \"/releases$\", \"status\": 503}" &&
 	for i in $(seq 19)
 	do
-		bbgitops -q deliver --now 2>/dev/null
-	done
+		test_expect_code 1 bbgitops -q deliver --now 2>/dev/null || return 1
+	done &&
 	issues_json >issues.json &&
 	test "$(json_query "d[0][\"attempts\"]" issues.json)" = 19 &&
 	test "$(issue_count --status pending)" = 1 &&
