@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "issue_json.h"
+#include "log.h"
 #include "state.h"
 #include "util.h"
 
@@ -42,10 +43,15 @@ print_table(FILE *fp, const struct state_issue *issues, size_t n)
 
 		fprintf(fp, "%-6lld %-8s %-20s %-20s %-12.12s %-24s %s\n", is->id, is->status, is->repository,
 			is->branch, is->commit, is->bytebase_issue ? is->bytebase_issue : "-", is->title);
-		for (j = 0; j < is->n_files; j++)
-			fprintf(fp, "       %s  (version %s, %s)\n", is->files[j].path, is->files[j].version,
-				is->files[j].type);
-		if (is->last_error != NULL && strcmp(is->status, "created") != 0)
+		for (j = 0; j < is->n_files; j++) {
+			char *path = str_quote_path(is->files[j].path);   /* as git prints names */
+
+			fprintf(fp, "       %s  (version %s, %s)\n", path, is->files[j].version, is->files[j].type);
+			free(path);
+		}
+		if (is->rollout_pending)
+			fprintf(fp, "       rollout: waits for approval (%ld tries so far)\n", is->rollout_attempts);
+		if (is->last_error != NULL && (strcmp(is->status, "created") != 0 || is->rollout_pending))
 			fprintf(fp, "       last error: %s\n", is->last_error);
 	}
 }
@@ -75,8 +81,7 @@ cmd_issues(const struct cli *cli, int argc, char **argv)
 			break;
 		case 's':
 			if (!valid_status(optarg)) {
-				fprintf(stderr, "bbgitops: issues: --status must be local, pending, created, failed or "
-					"skipped\n");
+				log_warnx("issues: --status must be local, pending, created, failed or skipped");
 				return 2;
 			}
 			filter.status = optarg;
@@ -96,16 +101,16 @@ cmd_issues(const struct cli *cli, int argc, char **argv)
 	if ((rc = cli_load_config(cli, &cfg)) != 0)
 		return rc;
 	if (filter.repository != NULL && config_find_repo(cfg, filter.repository) == NULL)
-		fprintf(stderr, "bbgitops: note: no repository named '%s' in %s\n", filter.repository, cfg->file);
+		log_warnx("note: no repository named '%s' in %s", filter.repository, cfg->file);
 	rc = 1;
 	if (cli_open_existing_state(cfg, &st, &exists, &err) != 0 ||
 	    (st != NULL && state_issues_list(st, &filter, &issues, &n, &err) != 0)) {
-		fprintf(stderr, "bbgitops: %s\n", err.msg);
+		log_warnx("%s", err.msg);
 		goto out;
 	}
 	if (json) {
 		if (issue_json_print_array(stdout, issues, n) != 0) {
-			fprintf(stderr, "bbgitops: cannot write to standard output\n");
+			log_warnx("cannot write to standard output");
 			goto out;
 		}
 	} else {
