@@ -223,12 +223,28 @@ repo_raw_commit(git_odb *odb, const git_oid *commit, git_oid *tree, git_oid *par
 	return 0;
 }
 
+#define REPO_SUBTREE_MEMO_DEPTH 16
+
 int
 repo_raw_subtree(git_odb *odb, const git_oid *tree, const char *base, git_oid *out, bool *exists,
 	struct error *err)
 {
-	git_oid current;
+	/*
+	 * The last lookup's subtree ids below the root, and its answer. Trees are named by their content: one whose id
+	 * was met at the same depth of the same path leads to the same answer, so a walk reads only each commit's root
+	 * tree while the first directory of BASE does not change (most commits of a monorepo). One walk at a time.
+	 */
+	static struct {
+		char *base;
+		git_oid ids[REPO_SUBTREE_MEMO_DEPTH];
+		size_t n;
+		git_oid out;
+		bool exists;
+	} memo;
+	git_oid current, seen[REPO_SUBTREE_MEMO_DEPTH];
 	const char *component = base;
+	size_t depth = 0, i;
+	bool same_base = memo.base != NULL && strcmp(memo.base, base) == 0;
 
 	git_oid_cpy(&current, tree);
 	*exists = false;
@@ -244,6 +260,14 @@ repo_raw_subtree(git_odb *odb, const git_oid *tree, const char *base, git_oid *o
 			component++;
 			continue;
 		}
+		if (depth > 0 && same_base && depth <= memo.n && git_oid_equal(&current, &memo.ids[depth - 1])) {
+			*exists = memo.exists;
+			if (memo.exists)
+				git_oid_cpy(out, &memo.out);
+			return 0;
+		}
+		if (depth > 0 && depth <= REPO_SUBTREE_MEMO_DEPTH)
+			git_oid_cpy(&seen[depth - 1], &current);
 		if (raw_read(odb, &current, GIT_OBJECT_TREE, &obj, err) != 0)
 			return -1;
 		while (raw_tree_next(git_odb_object_data(obj), git_odb_object_size(obj), &pos, &e)) {
@@ -254,14 +278,30 @@ repo_raw_subtree(git_odb *odb, const git_oid *tree, const char *base, git_oid *o
 			}
 		}
 		git_odb_object_free(obj);
+		depth++;
 		if (!found)
-			return 0;
+			break;
 		component += clen;
 		if (*component == '/')
 			component++;
 	}
-	git_oid_cpy(out, &current);
-	*exists = true;
+	if (*component == '\0') {
+		git_oid_cpy(out, &current);
+		*exists = true;
+	}
+	/* Remember the ids read below the root (the root's own id changes with every commit). */
+	if (!same_base) {
+		free(memo.base);
+		memo.base = xstrdup(base);
+	}
+	memo.n = depth > 1 ? depth - 1 : 0;
+	if (memo.n > REPO_SUBTREE_MEMO_DEPTH)
+		memo.n = REPO_SUBTREE_MEMO_DEPTH;
+	for (i = 0; i < memo.n; i++)
+		git_oid_cpy(&memo.ids[i], &seen[i]);
+	memo.exists = *exists;
+	if (*exists)
+		git_oid_cpy(&memo.out, out);
 	return 0;
 }
 
