@@ -130,7 +130,7 @@ exec_sql(struct state *st, const char *sql, struct error *err)
 		int code = sqlite3_extended_errcode(st->db) & 0xff;
 		char buf[512];
 
-		error_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED, "state database: %s",
+		error_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED, "%s/state.db: %s", st->dir,
 			state_reason(st->db, msg ? msg : sqlite3_errmsg(st->db), buf, sizeof(buf)));
 		sqlite3_free(msg);
 		return -1;
