@@ -29,6 +29,13 @@ check_PROGRAMS += %D%/unit/test-config
 %C%_unit_test_config_CFLAGS = $(unit_cflags)
 %C%_unit_test_config_LDADD = $(unit_ldadd)
 
+# --- unit tests: provider URLs and the comment body (issue: providers) ---
+check_PROGRAMS += %D%/unit/test-provider
+%C%_unit_test_provider_SOURCES = %D%/unit/test-provider.c src/provider_url.c src/provider_body.c src/config.c \
+	src/migration.c src/util.c src/error.c src/log.c
+%C%_unit_test_provider_CFLAGS = $(unit_cflags)
+%C%_unit_test_provider_LDADD = $(unit_ldadd)
+
 TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
