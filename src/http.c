@@ -37,6 +37,7 @@ struct http_sink {
 	struct sbuf body;
 	bool too_large;
 	long retry_after;
+	struct http_meta *meta;   /* or NULL: only Retry-After is read */
 };
 
 static bool http_global_done;
@@ -135,28 +136,84 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static size_t
-http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
+/* The value of header NAME ("name:") in the line BUF, trimmed, as a new string; NULL for another header. */
+static char *
+http_header_value(const char *buf, size_t n, const char *name)
 {
-	struct http_sink *s = arg;
-	size_t n = size * nitems;
-	static const char name[] = "retry-after:";
-	char value[128];
-	size_t i, vlen;
-	time_t when;
+	size_t i, vlen, nl = strlen(name);
 
-	if (n <= sizeof(name) - 1 || strncasecmp(buf, name, sizeof(name) - 1) != 0)
-		return n;
-	i = sizeof(name) - 1;
+	if (n <= nl || strncasecmp(buf, name, nl) != 0)
+		return NULL;
+	i = nl;
 	while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
 		i++;
 	vlen = n - i;
 	while (vlen > 0 && isspace((unsigned char)buf[i + vlen - 1]))
 		vlen--;
-	if (vlen == 0 || vlen >= sizeof(value))
+	return xstrndup(buf + i, vlen);
+}
+
+/* The URL of rel="next" in a Link header value: <url>; rel="next", <url>; rel="last" */
+static char *
+http_link_next(const char *v)
+{
+	const char *lt, *gt, *end;
+
+	while ((lt = strchr(v, '<')) != NULL && (gt = strchr(lt, '>')) != NULL) {
+		end = strchr(gt, ',');
+		if (end == NULL)
+			end = gt + strlen(gt);
+		if (memmem(gt, (size_t)(end - gt), "rel=\"next\"", 10) != NULL ||
+		    memmem(gt, (size_t)(end - gt), "rel=next", 8) != NULL)
+			return xstrndup(lt + 1, (size_t)(gt - lt - 1));
+		v = end;
+	}
+	return NULL;
+}
+
+static void
+http_meta_header(struct http_meta *m, const char *buf, size_t n)
+{
+	char *v;
+
+	if ((v = http_header_value(buf, n, "link:")) != NULL) {
+		free(m->link_next);
+		m->link_next = http_link_next(v);
+	} else if ((v = http_header_value(buf, n, "x-next-page:")) != NULL) {
+		free(m->next_page);
+		m->next_page = *v ? xstrdup(v) : NULL;
+	} else if ((v = http_header_value(buf, n, "x-ratelimit-remaining:")) != NULL ||
+	    (v = http_header_value(buf, n, "ratelimit-remaining:")) != NULL) {
+		m->ratelimit_remaining = isdigit((unsigned char)v[0]) ? strtol(v, NULL, 10) : -1;
+	} else if ((v = http_header_value(buf, n, "x-ratelimit-reset:")) != NULL ||
+	    (v = http_header_value(buf, n, "ratelimit-reset:")) != NULL) {
+		m->ratelimit_reset = isdigit((unsigned char)v[0]) ? strtoll(v, NULL, 10) : -1;
+	} else if ((v = http_header_value(buf, n, "x-oauth-scopes:")) != NULL) {
+		free(m->oauth_scopes);
+		m->oauth_scopes = xstrdup(v);
+	}
+	free(v);
+}
+
+static size_t
+http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct http_sink *s = arg;
+	size_t n = size * nitems;
+	char value[128], *v;
+	time_t when;
+
+	if (s->meta != NULL)
+		http_meta_header(s->meta, buf, n);
+	v = http_header_value(buf, n, "retry-after:");
+	if (v == NULL)
 		return n;
-	memcpy(value, buf + i, vlen);
-	value[vlen] = '\0';
+	if (v[0] == '\0' || strlen(v) >= sizeof(value)) {
+		free(v);
+		return n;
+	}
+	strcpy(value, v);
+	free(v);
 	if (isdigit((unsigned char)value[0])) {
 		s->retry_after = strtol(value, NULL, 10);
 	} else {
@@ -168,14 +225,13 @@ http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-int
-http_request(struct http *h, const char *method, const char *path, const char *token, const char *body,
-	struct http_response *resp, struct error *err)
+/* Sends one request to URL with HEADERS (owned by the caller) and fills *resp; see http_request. */
+static int
+http_perform(struct http *h, const char *method, const char *url, const char *logname, struct curl_slist *headers,
+	const char *body, struct http_response *resp, struct http_meta *meta, struct error *err)
 {
 	struct http_body_reader reader = { body, body ? strlen(body) : 0, 0 };
-	struct http_sink sink = { SBUF_INIT, false, -1 };
-	struct curl_slist *headers = NULL;
-	char *url = NULL, *auth = NULL;
+	struct http_sink sink = { SBUF_INIT, false, -1, meta };
 	long timeout_ms = h->timeout * 1000L, connects = 0, status = 0;
 	double left;
 	CURLcode rc;
@@ -184,21 +240,11 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 	if (h->deadline > 0) {
 		left = h->deadline - time_monotonic();
 		if (left <= 0) {
-			error_set(err, true, "%s %s: delivery deadline reached", method, path);
+			error_set(err, true, "%s %s: delivery deadline reached", method, logname);
 			goto out;
 		}
 		if (left * 1000.0 < (double)timeout_ms)
 			timeout_ms = (long)(left * 1000.0) + 1;
-	}
-	url = xasprintf("%s%s", h->base_url, path);
-	headers = curl_slist_append(headers, "Accept: application/json");
-	/* No "Expect: 100-continue" round trip: the body is small and Bytebase answers at once. */
-	headers = curl_slist_append(headers, "Expect:");
-	if (body != NULL)
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-	if (token != NULL) {
-		auth = xasprintf("Authorization: Bearer %s", token);
-		headers = curl_slist_append(headers, auth);
 	}
 
 	h->errbuf[0] = '\0';
@@ -228,18 +274,18 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 		h->connections += connects;
 	if (rc != CURLE_OK) {
 		if (sink.too_large)
-			error_set(err, true, "%s %s: response larger than %u bytes", method, path,
+			error_set(err, true, "%s %s: response larger than %u bytes", method, logname,
 				HTTP_MAX_RESPONSE);
 		else
-			error_set(err, true, "%s %s: %s", method, path,
+			error_set(err, true, "%s %s: %s", method, logname,
 				h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 		if (err != NULL)
 			err->http_status = 0;
-		log_debug("%s %s -> %s", method, path, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+		log_debug("%s %s -> %s", method, logname, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-	log_debug("%s %s -> %ld", method, path, status);
+	log_debug("%s %s -> %ld", method, logname, status);
 	resp->status = status;
 	resp->len = sink.body.len;
 	resp->body = sbuf_detach(&sink.body);
@@ -251,14 +297,74 @@ out:
 	curl_easy_setopt(h->curl, CURLOPT_READDATA, NULL);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
+	sbuf_release(&sink.body);
+	return ret;
+}
+
+int
+http_request(struct http *h, const char *method, const char *path, const char *token, const char *body,
+	struct http_response *resp, struct error *err)
+{
+	struct curl_slist *headers = NULL;
+	char *url = NULL, *auth = NULL;
+	int ret;
+
+	url = xasprintf("%s%s", h->base_url, path);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	/* No "Expect: 100-continue" round trip: the body is small and Bytebase answers at once. */
+	headers = curl_slist_append(headers, "Expect:");
+	if (body != NULL)
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+	if (token != NULL) {
+		auth = xasprintf("Authorization: Bearer %s", token);
+		headers = curl_slist_append(headers, auth);
+	}
+	ret = http_perform(h, method, url, path, headers, body, resp, NULL, err);
 	curl_slist_free_all(headers);
 	if (auth != NULL) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
-	sbuf_release(&sink.body);
 	free(url);
 	return ret;
+}
+
+int
+http_send(struct http *h, const struct http_call *call, struct http_response *resp, struct http_meta *meta,
+	struct error *err)
+{
+	struct curl_slist *headers = NULL;
+	const char *const *hp;
+	char *logname;
+	int ret;
+
+	/* Log the URL without its query (which could some day carry a page cursor long enough to flood logs). */
+	logname = xstrndup(call->url, strcspn(call->url, "?"));
+	headers = curl_slist_append(headers, "Expect:");
+	if (call->body != NULL)
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+	for (hp = call->headers; hp != NULL && *hp != NULL; hp++)
+		headers = curl_slist_append(headers, *hp);
+	ret = http_perform(h, call->method, call->url, logname, headers, call->body, resp, meta, err);
+	/* curl_slist_append copied the lines: wipe the copies, one of them may hold a credential. */
+	for (struct curl_slist *l = headers; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(headers);
+	free(logname);
+	return ret;
+}
+
+void
+http_meta_clear(struct http_meta *meta)
+{
+	if (meta == NULL)
+		return;
+	free(meta->link_next);
+	free(meta->next_page);
+	free(meta->oauth_scopes);
+	meta->link_next = meta->next_page = meta->oauth_scopes = NULL;
+	meta->ratelimit_remaining = -1;
+	meta->ratelimit_reset = -1;
 }
 
 void

@@ -23,7 +23,16 @@ bbgitops_delivery_sources = \
 	%D%/bytebase.c %D%/bytebase.h \
 	%D%/outbox.c %D%/outbox.h \
 	%D%/deliver.c %D%/deliver.h \
-	%D%/cmd_deliver.c
+	%D%/cmd_deliver.c \
+	$(bbgitops_provider_sources)
+
+# Git provider APIs (issue 12): the merged pull request's comment, doctor's token checks. libcurl side only.
+bbgitops_provider_sources = \
+	%D%/provider_url.c %D%/provider_url.h \
+	%D%/provider_body.c %D%/provider_body.h \
+	%D%/provider.c %D%/provider.h %D%/provider_impl.h \
+	%D%/provider_github.c %D%/provider_gitlab.c %D%/provider_bitbucket.c \
+	%D%/provider_azure.c %D%/provider_gitea.c
 
 # Remote mirrors, poller and backfill.
 bbgitops_poll_sources = \
