@@ -1,5 +1,6 @@
 /*
- * cmd_deliver.c — `bbgitops deliver [--now] [--retry ID] [--skip ID]`: the command line over deliver_run.
+ * cmd_deliver.c — `bbgitops deliver [--now] [--retry ID] [--skip ID] [--retry-comment ID] [--skip-comment ID]`:
+ * the command line over deliver_run (the -comment forms act on an issue's pull request comment).
  * Exit status (design §5): 0 all due issues delivered, 1 some failed or wait for a retry, 2 usage or configuration.
  */
 #include <errno.h>
@@ -12,10 +13,13 @@
 #include "log.h"
 #include "util.h"
 
+static const char cmd_deliver_usage_text[] =
+	"usage: bbgitops deliver [--now] [--retry ID] [--skip ID] [--retry-comment ID] [--skip-comment ID]\n";
+
 static int
 cmd_deliver_usage(void)
 {
-	fputs("usage: bbgitops deliver [--now] [--retry ID] [--skip ID]\n", stderr);
+	fputs(cmd_deliver_usage_text, stderr);
 	return 2;
 }
 
@@ -33,6 +37,22 @@ cmd_deliver_id(const char *s, long long *out)
 	return 0;
 }
 
+/* Where the ID of --retry, --skip, --retry-comment, --skip-comment (also as --opt=ID) goes; NULL for others. */
+static long long *
+cmd_deliver_id_option(const char *arg, struct deliver_options *opts)
+{
+	static const char *const names[] = { "--retry", "--skip", "--retry-comment", "--skip-comment" };
+	long long *dests[] = { &opts->retry_id, &opts->skip_id, &opts->retry_comment_id, &opts->skip_comment_id };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		n = strlen(names[i]);
+		if (strncmp(arg, names[i], n) == 0 && (arg[n] == '\0' || arg[n] == '='))
+			return dests[i];
+	}
+	return NULL;
+}
+
 int
 cmd_deliver(const struct cli *cli, int argc, char **argv)
 {
@@ -41,6 +61,7 @@ cmd_deliver(const struct cli *cli, int argc, char **argv)
 	struct config *cfg = NULL;
 	struct error err = ERROR_INIT;
 	const char *arg, *val;
+	long long *dest;
 	int i, rc, ret = 2;
 
 	/* argv[0] is the command name when the dispatcher passes it. */
@@ -48,8 +69,7 @@ cmd_deliver(const struct cli *cli, int argc, char **argv)
 		arg = argv[i];
 		if (strcmp(arg, "--now") == 0) {
 			opts.now = true;
-		} else if (strcmp(arg, "--retry") == 0 || strcmp(arg, "--skip") == 0 ||
-		    str_starts_with(arg, "--retry=") || str_starts_with(arg, "--skip=")) {
+		} else if ((dest = cmd_deliver_id_option(arg, &opts)) != NULL) {
 			val = strchr(arg, '=');
 			if (val != NULL)
 				val++;
@@ -57,12 +77,12 @@ cmd_deliver(const struct cli *cli, int argc, char **argv)
 				val = argv[++i];
 			else
 				return cmd_deliver_usage();
-			if (cmd_deliver_id(val, str_starts_with(arg, "--retry") ? &opts.retry_id : &opts.skip_id) < 0) {
+			if (cmd_deliver_id(val, dest) < 0) {
 				log_warnx("deliver: %s: not an issue id", val);
 				return cmd_deliver_usage();
 			}
 		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			fputs("usage: bbgitops deliver [--now] [--retry ID] [--skip ID]\n", stdout);
+			fputs(cmd_deliver_usage_text, stdout);
 			return 0;
 		} else {
 			log_warnx("deliver: unknown argument %s", arg);
@@ -73,14 +93,15 @@ cmd_deliver(const struct cli *cli, int argc, char **argv)
 	 * Plain `deliver` (cron, or detached from the hook) leaves the work to a deliverer already running: it takes
 	 * new issues before it stops. An operator's --now, --retry or --skip waits for its turn instead.
 	 */
-	opts.wait_for_lock = opts.now || opts.retry_id > 0 || opts.skip_id > 0;
+	opts.wait_for_lock = opts.now || opts.retry_id > 0 || opts.skip_id > 0 || opts.retry_comment_id > 0 ||
+		opts.skip_comment_id > 0;
 	if (cli_load_config(cli, &cfg) != 0)
 		return 2;
 	if (cfg->bytebase == NULL && opts.retry_id > 0) {
 		log_warnx("deliver: no bytebase section in %s: issue %lld stays local", cfg->file, opts.retry_id);
 		goto out;
 	}
-	if (cfg->bytebase == NULL && opts.skip_id == 0) {
+	if (cfg->bytebase == NULL && opts.skip_id == 0 && opts.skip_comment_id == 0) {
 		log_info("no bytebase section: nothing to deliver");
 		ret = 0;
 		goto out;

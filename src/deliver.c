@@ -18,8 +18,10 @@
 #include <jansson.h>
 
 #include "bytebase.h"
+#include "deliver_comment.h"
 #include "log.h"
 #include "outbox.h"
+#include "outbox_comment.h"
 #include "state.h"
 #include "util.h"
 
@@ -426,7 +428,7 @@ deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 		rc = deliver_v2(ctx, repo, &issues[0], files, &pending, &err);
 	else
 		rc = deliver_v3(ctx, repo, &issues[0], files, &pending, &err);
-	if (rc == 0 && outbox_mark_created(ctx->st, head->id, pending, &err) == 0) {
+	if (rc == 0 && outbox_mark_created(ctx->st, head->id, pending, repo->comment, &err) == 0) {
 		ctx->delivered++;
 		log_info("%s: issue %lld delivered as %s%s", head->repository, head->id, issues[0].bytebase_issue,
 			pending ? " (rollout waits for approval)" : "");
@@ -533,6 +535,7 @@ int
 deliver_run(const struct config *cfg, const struct deliver_options *opts, struct error *err)
 {
 	struct deliver_ctx ctx = { .cfg = cfg, .opts = opts };
+	struct deliver_comment_run *comments = NULL;
 	char *lock_path = NULL;
 	int fd = -1, ret = -1;
 	bool got, waiting = false, due;
@@ -540,7 +543,7 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 	if (cfg->bytebase == NULL && opts->retry_id > 0)
 		return error_set(err, false, "no bytebase section in %s: issues stay in the local store",
 			cfg->file ? cfg->file : "the configuration");
-	if (cfg->bytebase == NULL && opts->skip_id == 0)
+	if (cfg->bytebase == NULL && opts->skip_id == 0 && opts->skip_comment_id == 0)
 		return 0;
 	srandom((unsigned)(time_now() ^ getpid()));
 	if (state_open(cfg->state_dir, &ctx.st, err) < 0)
@@ -573,12 +576,30 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 		log_info("issue %lld queued for delivery again", opts->retry_id);
 		state_event(ctx.st, "info", NULL, "issue %lld retried by an operator", opts->retry_id);
 	}
+	if (opts->skip_comment_id > 0) {
+		if (outbox_comment_skip(ctx.st, opts->skip_comment_id, err) < 0)
+			goto out;
+		log_info("comment of issue %lld skipped", opts->skip_comment_id);
+		state_event(ctx.st, "warning", NULL, "comment of issue %lld skipped by an operator",
+			opts->skip_comment_id);
+	}
+	if (opts->retry_comment_id > 0) {
+		if (outbox_comment_retry(ctx.st, opts->retry_comment_id, err) < 0)
+			goto out;
+		log_info("comment of issue %lld queued again", opts->retry_comment_id);
+		state_event(ctx.st, "info", NULL, "comment of issue %lld retried by an operator",
+			opts->retry_comment_id);
+	}
 	if (cfg->bytebase == NULL) {
 		ret = 0;
 		goto out;
 	}
+	comments = deliver_comment_run_new(cfg, opts->now, opts->deadline);
 	for (;;) {
 		if (deliver_drain(&ctx, &waiting, err) < 0)
+			goto out;
+		/* The comments of the issues just created, after them and apart from them: never in their way. */
+		if (deliver_comments(comments, ctx.st, err) < 0)
 			goto out;
 		flock(fd, LOCK_UN);
 		/* An issue queued while we finished found the lock taken and left it to us: look once more. */
@@ -598,8 +619,11 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 		log_debug("%d delivered, %d failed, %ld requests, %ld connections", ctx.delivered, ctx.failures,
 			requests, connections);
 	}
+	deliver_comment_run_free(comments, &ctx.failures, &waiting);
+	comments = NULL;
 	ret = ctx.failures > 0 || waiting ? 1 : 0;
 out:
+	deliver_comment_run_free(comments, NULL, NULL);
 	if (fd >= 0)
 		close(fd);
 	bb_close(ctx.bb);

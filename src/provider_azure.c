@@ -55,7 +55,7 @@ static int
 az_identity(struct provider_client *pc, struct error *err)
 {
 	json_t *reply = NULL;
-	int status = provider_call(pc, "GET", "/_apis/connectionData", NULL, &reply, NULL, err);
+	int status = provider_call(pc, "GET", "/_apis/connectionData?" AZ_V, NULL, &reply, NULL, err);
 	const char *id = pj_str(reply, "authenticatedUser", "id");
 
 	if (status == 200 && id != NULL)

@@ -76,6 +76,18 @@ static const char *const schema_steps[] = {
 	"CREATE TABLE settings ("
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT) STRICT;",
+	/* 1 → 2: the pull request comment of a created issue, an outbox step of its own (issue 12). */
+	"CREATE TABLE comments ("
+	"  issue_id INTEGER PRIMARY KEY REFERENCES issues (id),"
+	"  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed', 'skipped')),"
+	"  url TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  inflight INTEGER NOT NULL DEFAULT 0,"
+	"  due_since INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL) STRICT;"
+	"CREATE INDEX comments_status ON comments (status, next_attempt_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 
@@ -609,9 +621,11 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 		filter = &none;
 	if (sqlite3_prepare_v2(st->db,
 	    "SELECT id, repository, branch, commit_id, key, title, body, status, attempts, next_attempt_at, "
-	    "last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, rollout_pending, created_at "
-	    "FROM issues WHERE (?1 IS NULL OR repository = ?1) AND (?2 IS NULL OR branch = ?2) "
-	    "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR id = ?4) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
+	    "last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, rollout_pending, created_at, "
+	    "c.status, c.url, c.attempts, c.last_error "
+	    "FROM issues LEFT JOIN comments c ON c.issue_id = issues.id "
+	    "WHERE (?1 IS NULL OR repository = ?1) AND (?2 IS NULL OR branch = ?2) "
+	    "AND (?3 IS NULL OR issues.status = ?3) AND (?4 = 0 OR id = ?4) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
 		return state_error(st, err, "listing issues");
 	sqlite3_bind_text(stmt, 1, filter->repository, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, filter->branch, -1, SQLITE_STATIC);
@@ -644,6 +658,10 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 		is->rollout_name = column_dup(stmt, 15);
 		is->rollout_pending = sqlite3_column_int(stmt, 16) != 0;
 		is->created_at = sqlite3_column_int64(stmt, 17);
+		is->comment_status = column_dup(stmt, 18);
+		is->comment_url = column_dup(stmt, 19);
+		is->comment_attempts = (long)sqlite3_column_int64(stmt, 20);
+		is->comment_error = column_dup(stmt, 21);
 	}
 	if (rc != SQLITE_DONE) {
 		state_error(st, err, "listing issues");
@@ -724,6 +742,9 @@ state_issue_clear(struct state_issue *is)
 	free(is->body);
 	free(is->status);
 	free(is->last_error);
+	free(is->comment_status);
+	free(is->comment_url);
+	free(is->comment_error);
 	free(is->release_name);
 	free(is->sheet_names);
 	free(is->plan_name);
