@@ -164,7 +164,7 @@ int
 outbox_comment_retry(struct state *st, long long issue_id, struct error *err)
 {
 	return oc_operator(st, issue_id, "UPDATE comments SET status = 'pending', attempts = 0, next_attempt_at = 0,"
-		" last_error = NULL, updated_at = ?1 WHERE issue_id = ?2", "pending failed skipped", "retry", err);
+		" last_error = NULL, updated_at = ?1 WHERE issue_id = ?2", "pending failed skipped done", "retry", err);
 }
 
 int

@@ -34,8 +34,9 @@ int outbox_comment_transient(struct state *st, long long issue_id, const char *m
 int outbox_comment_failed(struct state *st, long long issue_id, const char *msg, struct error *err);
 
 /*
- * Operator actions (deliver --retry-comment ID, --skip-comment ID). retry: a failed, skipped or pending comment
- * back to pending now, attempts reset; skip: a pending or failed comment to skipped. An issue without a comment
+ * Operator actions (deliver --retry-comment ID, --skip-comment ID). retry: any comment (a done one is checked
+ * again: found by its marker, never duplicated) back to pending now, attempts reset; skip: a pending or failed
+ * comment to skipped. An issue without a comment
  * fails with a message saying so.
  */
 int outbox_comment_retry(struct state *st, long long issue_id, struct error *err);

@@ -620,9 +620,9 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 	if (filter == NULL)
 		filter = &none;
 	if (sqlite3_prepare_v2(st->db,
-	    "SELECT id, repository, branch, commit_id, key, title, body, status, attempts, next_attempt_at, "
-	    "last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, rollout_pending, created_at, "
-	    "c.status, c.url, c.attempts, c.last_error "
+	    "SELECT id, repository, branch, commit_id, key, title, body, issues.status, issues.attempts, "
+	    "issues.next_attempt_at, issues.last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, "
+	    "rollout_pending, created_at, c.status, c.url, c.attempts, c.last_error "
 	    "FROM issues LEFT JOIN comments c ON c.issue_id = issues.id "
 	    "WHERE (?1 IS NULL OR repository = ?1) AND (?2 IS NULL OR branch = ?2) "
 	    "AND (?3 IS NULL OR issues.status = ?3) AND (?4 = 0 OR id = ?4) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)

@@ -66,6 +66,13 @@ EXTRA_DIST += %D%/fake-bytebase.py %D%/lib-delivery.sh
 TESTS += $(DELIVERY_TESTS)
 EXTRA_DIST += $(DELIVERY_TESTS)
 
+# --- integration tests: Git provider comments and doctor (issue 12: providers) ---
+PROVIDER_TESTS =
+PROVIDER_TESTS += %D%/t0600-provider-comment.sh
+EXTRA_DIST += %D%/fake-provider.py %D%/lib-provider.sh
+TESTS += $(PROVIDER_TESTS)
+EXTRA_DIST += $(PROVIDER_TESTS)
+
 # --- integration tests: poller and backfill (issue: poller) ---
 POLL_TESTS =
 POLL_TESTS += %D%/t0710-poll-remote.sh
