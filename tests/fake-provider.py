@@ -26,7 +26,8 @@ Control API (JSON), under /__fake/:
   POST noise {"provider", "repo", "pr", "count", "user", "body"}   other people's comments on a pull request
   POST faults {"provider", "method", "path" (regex on the path after the prefix), "times",
                "status", "retry_after", "ratelimit_reset_in" (403/429 with X-RateLimit-Remaining: 0),
-               "lost": true (do the request, then close the connection without a reply)}
+               "lost": true (do the request, then close the connection without a reply),
+               "delay": SECONDS (alone: every matching request is answered that much later, while times > 0)}
   DELETE faults
   GET comments   every comment (pull request and commit) as [{provider, repo, where, id, body, user}]
   GET statuses   every commit status
@@ -701,6 +702,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send(status, obj, hdr)
 
     def process(self, provider, path, q, raw, entry):
+        delay = 0
+        with STATE.lock:
+            for f in STATE.faults:
+                if f.get("delay") and f.get("provider", provider) == provider and \
+                        f.get("method", self.command) == self.command and \
+                        (not f.get("path") or re.search(f["path"], path)) and f.get("times", 1) > 0:
+                    delay = f["delay"]
+        if delay:
+            time.sleep(delay)
         with STATE.lock:
             lost = False
             for f in STATE.faults:
@@ -708,7 +718,7 @@ class Handler(BaseHTTPRequestHandler):
                     continue
                 if f.get("path") and not re.search(f["path"], path):
                     continue
-                if f.get("times", 1) <= 0:
+                if f.get("times", 1) <= 0 or f.get("delay"):
                     continue
                 f["times"] = f.get("times", 1) - 1
                 if f.get("lost"):

@@ -69,6 +69,7 @@ EXTRA_DIST += $(DELIVERY_TESTS)
 # --- integration tests: Git provider comments and doctor (issue 12: providers) ---
 PROVIDER_TESTS =
 PROVIDER_TESTS += %D%/t0600-provider-comment.sh
+PROVIDER_TESTS += %D%/t0610-provider-faults.sh
 EXTRA_DIST += %D%/fake-provider.py %D%/lib-provider.sh
 TESTS += $(PROVIDER_TESTS)
 EXTRA_DIST += $(PROVIDER_TESTS)
