@@ -1099,3 +1099,18 @@ out:
 	free(path);
 	return ret;
 }
+
+int
+bb_exists(struct bb *bb, const char *name, bool *exists, struct error *err)
+{
+	char *path = xasprintf("/v1/%s", name);
+	int ret = bb_call(bb, "GET", path, NULL, NULL, err);
+
+	*exists = ret == 0;
+	if (ret < 0 && err != NULL && err->http_status == 404) {
+		error_clear(err);
+		ret = 0;
+	}
+	free(path);
+	return ret;
+}

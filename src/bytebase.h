@@ -41,6 +41,9 @@ enum bb_dialect bb_dialect_for_version(const char *version);
  */
 int bb_dialect(struct bb *bb, enum bb_dialect *out, char **version, struct error *err);
 
+/* doctor: does the resource NAME ("projects/hr", "instances/i/databases/d", …) exist? 0 with *exists, or -1. */
+int bb_exists(struct bb *bb, const char *name, bool *exists, struct error *err);
+
 /* Logs in now (calls do it lazily too). */
 int bb_login(struct bb *bb, struct error *err);
 

@@ -18,9 +18,9 @@
 #include "log.h"
 #include "util.h"
 
-/* argv for bbgitops-deliver: EXE -c CONFIG [-v|-q] deliver ARGS... (the strings are not copied). */
+/* argv for bbgitops-deliver: EXE -c CONFIG [-v|-q] COMMAND ARGS... (the strings are not copied). */
 static char **
-deliver_argv(const char *exe, const char *config, const char *const *args, size_t n_args)
+deliver_argv(const char *exe, const char *config, const char *command, const char *const *args, size_t n_args)
 {
 	char **argv = xcalloc(n_args + 6, sizeof(*argv));
 	size_t i = 0, j;
@@ -32,23 +32,36 @@ deliver_argv(const char *exe, const char *config, const char *const *args, size_
 		argv[i++] = (char *)"-v";
 	else if (log_get_level() == LOG_LEVEL_QUIET)
 		argv[i++] = (char *)"-q";
-	argv[i++] = (char *)"deliver";
+	argv[i++] = (char *)command;
 	for (j = 0; j < n_args; j++)
 		argv[i++] = (char *)args[j];
 	argv[i] = NULL;
 	return argv;
 }
 
-int
-cmd_deliver(const struct cli *cli, int argc, char **argv)
+/* `deliver` and `doctor` need libcurl: bbgitops becomes bbgitops-deliver with the same arguments. */
+static int
+deliver_exec(const struct cli *cli, const char *command, int argc, char **argv)
 {
-	char **args = deliver_argv(cli->deliver_exe, cli->config_path, (const char *const *)argv + 1,
+	char **args = deliver_argv(cli->deliver_exe, cli->config_path, command, (const char *const *)argv + 1,
 		argc > 0 ? (size_t)argc - 1 : 0);
 
 	execv(cli->deliver_exe, args);
 	fprintf(stderr, "bbgitops: cannot run %s: %s\n", cli->deliver_exe, strerror(errno));
 	free(args);
 	return 1;
+}
+
+int
+cmd_deliver(const struct cli *cli, int argc, char **argv)
+{
+	return deliver_exec(cli, "deliver", argc, argv);
+}
+
+int
+cmd_doctor(const struct cli *cli, int argc, char **argv)
+{
+	return deliver_exec(cli, "doctor", argc, argv);
 }
 
 static void
@@ -112,7 +125,7 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 		args[n++] = "--skip";
 		args[n++] = skip;
 	}
-	argv = deliver_argv(exe, cfg->file, args, n);
+	argv = deliver_argv(exe, cfg->file, "deliver", args, n);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {

@@ -34,7 +34,8 @@ bbgitops_provider_sources = \
 	%D%/provider_github.c %D%/provider_gitlab.c %D%/provider_bitbucket.c \
 	%D%/provider_azure.c %D%/provider_gitea.c \
 	%D%/outbox_comment.c %D%/outbox_comment.h \
-	%D%/deliver_comment.c %D%/deliver_comment.h
+	%D%/deliver_comment.c %D%/deliver_comment.h \
+	%D%/cmd_doctor.c
 
 # Remote mirrors, poller and backfill.
 bbgitops_poll_sources = \

@@ -11,11 +11,12 @@ static const char usage_text[] =
 	"  pre-receive              hook: reject pushes that break the migration naming rules\n"
 	"  poll [--daemon] [REPO...] catch up every configured repository, then deliver\n"
 	"  backfill REPO [--branch B] [--from REV] [--to REV] [--dry-run] [--json]\n"
-	"  deliver [--now] [--retry ID] [--skip ID]\n"
+	"  deliver [--now] [--retry ID] [--skip ID] [--retry-comment ID] [--skip-comment ID]\n"
 	"  issues [--repo R] [--status S] [--json]\n"
 	"  status [--json]\n"
 	"  check-config             print \"configuration OK\" or every error as FILE:LINE: message\n"
 	"  install-hook GIT_DIR [--pre-receive]\n"
+	"  doctor [REPO...] [--json] verify every credential live: Bytebase login, project, databases; tokens\n"
 	"  --help, --version\n"
 	"\n"
 	"Configuration: -c FILE, else $BBGITOPS_CONFIG, else " SYSCONFDIR "/bbgitops.conf\n";
@@ -30,6 +31,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status },
 	{ "check-config", cmd_check_config },
 	{ "install-hook", cmd_install_hook },
+	{ "doctor", cmd_doctor },
 };
 
 int

@@ -160,6 +160,12 @@ provider_display(const struct provider_client *pc)
 	return pc->repo.display;
 }
 
+const char *
+provider_name(const struct provider_client *pc)
+{
+	return pc->ops->name;
+}
+
 long
 provider_retry_after(const struct provider_client *pc)
 {

@@ -62,7 +62,8 @@ struct provider_check {
 /* Checks read access and the right to comment, from what the API says. -1 only when no answer came at all. */
 int provider_check(struct provider_client *pc, struct provider_check *chk, struct error *err);
 
-/* "github.com acme/hr" style name of the repository at its provider, for messages. */
+/* The repository at its provider ("acme/hr", "group/sub/proj"), and the provider's API name, for messages. */
 const char *provider_display(const struct provider_client *pc);
+const char *provider_name(const struct provider_client *pc);
 
 #endif
