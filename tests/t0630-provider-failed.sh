@@ -52,6 +52,14 @@ test_expect_success 'a failed comment is retried on demand once the token may co
 	json_query "d[0][\"comment\"][\"status\"]" issues.json >got &&
 	echo done >expect &&
 	test_cmp expect got &&
+	json_query "[i[\"comment\"][\"status\"] for i in d[1:]]" issues.json >others &&
+	printf "failed\nfailed\n" >expect &&
+	test_cmp expect others &&
+	fp_comments comments.json &&
+	json_query "[c[\"where\"] for c in d]" comments.json >where &&
+	echo pr:7 >expect &&
+	test_cmp expect where &&
+	bbgitops deliver --retry-comment 3 >out 2>&1 &&
 	fp_comments comments.json &&
 	json_query "[c[\"where\"] for c in d]" comments.json >where &&
 	printf "pr:7\npr:8\n" >expect &&
