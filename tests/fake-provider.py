@@ -145,6 +145,8 @@ def authenticate(provider, headers):
         m = re.fullmatch(r"(?:token|bearer|Bearer) (\S+)", auth)
         token = m and m.group(1)
     t = STATE.tokens.get((provider, token)) if token else None
+    if t is not None:
+        log_line("authenticated as %s with rights %s" % (t.get("user"), t["rights"]))
     if t is None:
         msgs = {"github": "Bad credentials", "gitlab": "401 Unauthorized", "bitbucket": "Access token expired "
                 "or invalid", "azure": "TF400813: The user is not authorized", "gitea": "token is required"}
@@ -779,6 +781,7 @@ class Handler(BaseHTTPRequestHandler):
                 t = dict(body)
                 t.setdefault("rights", ["read", "comment"])
                 STATE.tokens[(t["provider"], t["token"])] = t
+                log_line("token for %s user %s: rights %s" % (t["provider"], t.get("user"), t["rights"]))
                 return self.send(200, {})
             if c == "POST" and path == "/__fake/repos":
                 STATE.repos[(body["provider"], body["repo"])] = {"private": body.get("private", True)}
