@@ -63,6 +63,7 @@ struct config {
 	long poll_interval;
 	long poll_jitter;
 	long poll_timeout;
+	char *poll_metrics_file;   /* written after every poll cycle (Prometheus textfile), or NULL */
 	struct repo_config *repos;
 	size_t n_repos;
 };

@@ -76,7 +76,13 @@ static const char *const schema_steps[] = {
 	"CREATE TABLE settings ("
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT) STRICT;",
-	/* 1 → 2: the pull request comment of a created issue, an outbox step of its own (issue 12). */
+	/* 1 → 2: counters and timestamps for the metrics (state_metrics.c), per repository ('' for none). */
+	"CREATE TABLE metrics ("
+	"  name TEXT NOT NULL,"
+	"  repository TEXT NOT NULL,"
+	"  value INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, repository)) STRICT;",
+	/* 2 → 3: the pull request comment of a created issue, an outbox step of its own (issue 12). */
 	"CREATE TABLE comments ("
 	"  issue_id INTEGER PRIMARY KEY REFERENCES issues (id),"
 	"  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed', 'skipped')),"

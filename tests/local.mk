@@ -88,3 +88,14 @@ POLL_TESTS += %D%/t0750-poll-daemon.sh
 EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
+
+# --- operator's kit: manual pages, metrics, completion, Debian package (issue 14: opkit) ---
+OPKIT_TESTS =
+OPKIT_TESTS += %D%/t0810-man-pages.sh
+OPKIT_TESTS += %D%/t0820-metrics.sh
+OPKIT_TESTS += %D%/t0830-completion.sh
+EXTRA_DIST += %D%/check-man-pages.py %D%/prom-samples.py
+# Installs a package system-wide: run once by quickstart.sh test (in build-deb/), not by make check.
+EXTRA_DIST += %D%/t0890-debian-package.sh
+TESTS += $(OPKIT_TESTS)
+EXTRA_DIST += $(OPKIT_TESTS)
