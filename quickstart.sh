@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # quickstart.sh — from a fresh Debian 12 checkout to a working bbgitops.
 #   ./quickstart.sh demo   build, then push migrations into a throw-away bare repository and list the issues
-#   ./quickstart.sh test   build and run the test suite, then again with AddressSanitizer/UBSan; one summary line
+#   ./quickstart.sh test   build and run the test suite, then again with AddressSanitizer/UBSan, then each fuzz
+#                          target for FUZZ_SECONDS (60) s; one summary line
 # Installs only the Debian packages that are missing (apt-get, through sudo when not root). Needs no TTY or stdin.
 set -eu
 
@@ -10,7 +11,8 @@ top=$(pwd)
 
 packages="build-essential autoconf automake pkg-config libgit2-dev libcurl4-openssl-dev libconfig-dev
 	libsqlite3-dev libjansson-dev git python3 ca-certificates lighttpd sqlite3 procps psmisc
-	python3-prometheus-client mandoc man-db bash-completion dpkg-dev debhelper lintian"
+	python3-prometheus-client mandoc man-db bash-completion dpkg-dev debhelper lintian
+	clang-14 libclang-rt-14-dev"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
@@ -96,6 +98,18 @@ failed_points() {
 		awk '$1 == ":test-result:" && $2 != "PASS" && $2 != "XFAIL" && $2 != "SKIP" { n++ } END { print n + 0 }'
 }
 
+# fuzz DIR LEAKS: the libFuzzer targets (tests/fuzz) built in DIR with clang, each run FUZZ_SECONDS (default 60) s
+# on its seed corpus, leak detection on when LEAKS is 1; each target leaves one test result (a .trs) for
+# summarize-tests. Fails only when no target could run (a build error).
+fuzz() {
+	local dir=$1 leaks=$2
+	find "$dir" -name '*.trs' -type f -exec rm -f {} + 2>/dev/null || true
+	build "$dir" --enable-fuzzing CC=clang-14 || return 1
+	say "fuzzing: each target for ${FUZZ_SECONDS:-60} s, ASAN_OPTIONS=detect_leaks=$leaks"
+	ASAN_OPTIONS="detect_leaks=$leaks" make -C "$dir" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" </dev/null ||
+		[ "$(failed_points "$dir")" -gt 0 ]
+}
+
 run_test() {
 	# extra: runs whose make check failed without a failing test point (a build error), counted as one failure.
 	local extra=0 leaks=0
@@ -108,7 +122,8 @@ run_test() {
 	ASAN_OPTIONS="detect_leaks=$leaks" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 		check build-asan || [ "$(failed_points build-asan)" -gt 0 ] || extra=$((extra + 1))
 	package_test
-	exec build-aux/summarize-tests -e "$extra" build build-asan build-deb
+	fuzz build-fuzz "$leaks" || extra=$((extra + 1))
+	exec build-aux/summarize-tests -e "$extra" build build-asan build-deb build-fuzz
 }
 
 # The Debian package (tests/t0890-debian-package.sh), once, in build-deb/: it builds the .deb, installs it with

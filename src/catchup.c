@@ -417,16 +417,20 @@ plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, 
 	f->path = migration_join_path(rc->base_directory, change->name);
 	git_oid_tostr(f->blob, sizeof(f->blob), &change->blob);
 	seen_key = xasprintf("%s\n%s", f->path, f->blob);
-	if (strset_contains(&plan->seen, seen_key))
+	if (strset_contains(&plan->seen, seen_key)) {
 		kept = 0;
-	else if (st != NULL && state_ledger_contains(st, rc->name, branch, f->path, f->blob, &in_ledger, err) != 0)
+	} else if (st != NULL && state_ledger_contains(st, rc->name, branch, f->path, f->blob, &in_ledger, err) != 0) {
 		kept = -1;
-	else if (in_ledger)
+	} else if (in_ledger) {
 		kept = 0;
-	else if (repo_read_blob(repo, &change->blob, &f->content, &f->content_len, err) != 0)
-		kept = error_prefix(err, "%s", f->path);
-	else
+	} else if (repo_read_blob(repo, &change->blob, &f->content, &f->content_len, err) != 0) {
+		char *quoted = str_quote_path(f->path);
+
+		kept = error_prefix(err, "%s", quoted);
+		free(quoted);
+	} else {
 		strset_add(&plan->seen, seen_key);
+	}
 	free(seen_key);
 	return kept;
 }

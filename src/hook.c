@@ -27,53 +27,6 @@ struct work_item {
 	const char *branch;
 };
 
-size_t
-hook_read_updates(FILE *in, struct ref_update **out)
-{
-	struct ref_update *updates = NULL;
-	size_t len = 0, cap = 0, lineno = 0;
-	char *line = NULL;
-	size_t line_cap = 0;
-	ssize_t n;
-
-	while ((n = getline(&line, &line_cap, in)) >= 0) {
-		char old_hex[64], new_hex[64], *ref;
-
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		ref = strrchr(line, ' ');
-		if (ref == NULL || sscanf(line, "%63s %63s", old_hex, new_hex) != 2 || !str_is_hex_oid(old_hex) ||
-		    !str_is_hex_oid(new_hex)) {
-			log_warnx("ignoring malformed ref update on stdin line %zu", lineno);
-			continue;
-		}
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			updates = xrealloc(updates, cap * sizeof(*updates));
-		}
-		memcpy(updates[len].old_hex, old_hex, sizeof(updates[len].old_hex));
-		memcpy(updates[len].new_hex, new_hex, sizeof(updates[len].new_hex));
-		updates[len].ref = xstrdup(ref + 1);
-		len++;
-	}
-	free(line);
-	*out = updates;
-	return len;
-}
-
-void
-hook_updates_free(struct ref_update *updates, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(updates[i].ref);
-	free(updates);
-}
-
 struct catchup_pushed_ref *
 hook_pushed_refs(const struct ref_update *updates, size_t n)
 {

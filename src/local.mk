@@ -49,6 +49,7 @@ bbgitops_poll_sources = \
 bbgitops_SOURCES = \
 	%D%/main.c \
 	%D%/hook.c %D%/hook.h \
+	%D%/hook_input.c \
 	%D%/pre_receive.c \
 	%D%/cmd_issues.c \
 	%D%/cmd_status.c \

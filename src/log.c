@@ -25,6 +25,8 @@ log_get_level(void)
 	return log_level;
 }
 
+static void log_vwrite(const char *fmt, va_list ap, const char *suffix) __attribute__((format(printf, 1, 0)));
+
 static void
 log_vwrite(const char *fmt, va_list ap, const char *suffix)
 {

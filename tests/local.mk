@@ -29,6 +29,16 @@ check_PROGRAMS += %D%/unit/test-config
 %C%_unit_test_config_CFLAGS = $(unit_cflags)
 %C%_unit_test_config_LDADD = $(unit_ldadd)
 
+check_PROGRAMS += %D%/unit/test-util
+%C%_unit_test_util_SOURCES = %D%/unit/test-util.c src/util.c
+%C%_unit_test_util_CFLAGS = $(unit_cflags)
+
+check_PROGRAMS += %D%/unit/test-remote-url
+%C%_unit_test_remote_url_SOURCES = %D%/unit/test-remote-url.c src/remote.c src/config.c src/migration.c src/util.c \
+	src/error.c src/log.c
+%C%_unit_test_remote_url_CFLAGS = $(unit_cflags)
+%C%_unit_test_remote_url_LDADD = $(unit_ldadd)
+
 # --- unit tests: provider URLs and the comment body (issue: providers) ---
 check_PROGRAMS += %D%/unit/test-provider
 %C%_unit_test_provider_SOURCES = %D%/unit/test-provider.c src/provider_url.c src/provider_body.c src/config.c \
@@ -99,3 +109,49 @@ EXTRA_DIST += %D%/check-man-pages.py %D%/prom-samples.py
 EXTRA_DIST += %D%/t0890-debian-package.sh
 TESTS += $(OPKIT_TESTS)
 EXTRA_DIST += $(OPKIT_TESTS)
+
+# --- integration tests: hardening (issue 9: config mistakes, includes, credentials, messages, fuzzing) ---
+HARDENING_TESTS =
+HARDENING_TESTS += %D%/t0300-config-mistakes.sh
+HARDENING_TESTS += %D%/t0310-config-include.sh
+HARDENING_TESTS += %D%/t0320-remote-url-credentials.sh
+HARDENING_TESTS += %D%/t0330-hook-messages.sh
+TESTS += $(HARDENING_TESTS)
+EXTRA_DIST += $(HARDENING_TESTS)
+
+# --- fuzzing (issue 9): one libFuzzer target per parser; ./configure --enable-fuzzing, then `make fuzz`
+# (FUZZ_SECONDS per target, default 60) runs each on its seed corpus in tests/fuzz/<target>/ and fails on any finding.
+# Provider JSON replies get a target of their own once the provider clients exist.
+FUZZ_SOURCES_COMMON = src/util.c src/util.h src/log.c src/log.h src/error.c src/error.h %D%/fuzz/fuzz.h
+fuzz_cflags = $(unit_cflags) $(FUZZ_CFLAGS) -I$(top_srcdir)/%D%/fuzz
+FUZZ_TARGETS = %D%/fuzz/fuzz-migration-name %D%/fuzz/fuzz-hook-stdin %D%/fuzz/fuzz-config \
+	%D%/fuzz/fuzz-bytebase-reply
+EXTRA_DIST += %D%/fuzz/run-fuzzers %D%/fuzz/lsan.supp %D%/fuzz/fuzz.h %D%/fuzz/http-replay.h \
+	%D%/fuzz/migration-name %D%/fuzz/hook-stdin %D%/fuzz/config %D%/fuzz/bytebase-reply
+if FUZZING
+noinst_PROGRAMS = $(FUZZ_TARGETS)
+%C%_fuzz_fuzz_migration_name_SOURCES = %D%/fuzz/fuzz-migration-name.c src/migration.c $(FUZZ_SOURCES_COMMON)
+%C%_fuzz_fuzz_migration_name_CFLAGS = $(fuzz_cflags)
+%C%_fuzz_fuzz_migration_name_LDFLAGS = $(FUZZ_CFLAGS)
+%C%_fuzz_fuzz_hook_stdin_SOURCES = %D%/fuzz/fuzz-hook-stdin.c src/hook_input.c $(FUZZ_SOURCES_COMMON)
+%C%_fuzz_fuzz_hook_stdin_CFLAGS = $(fuzz_cflags)
+%C%_fuzz_fuzz_hook_stdin_LDFLAGS = $(FUZZ_CFLAGS)
+%C%_fuzz_fuzz_config_SOURCES = %D%/fuzz/fuzz-config.c src/config.c src/migration.c $(FUZZ_SOURCES_COMMON)
+%C%_fuzz_fuzz_config_CFLAGS = $(fuzz_cflags)
+%C%_fuzz_fuzz_config_LDFLAGS = $(FUZZ_CFLAGS)
+%C%_fuzz_fuzz_config_LDADD = $(LIBCONFIG_LIBS)
+%C%_fuzz_fuzz_bytebase_reply_SOURCES = %D%/fuzz/fuzz-bytebase-reply.c %D%/fuzz/http-replay.c \
+	%D%/fuzz/http-replay.h src/bytebase.c src/config.c src/migration.c $(FUZZ_SOURCES_COMMON)
+%C%_fuzz_fuzz_bytebase_reply_CFLAGS = $(fuzz_cflags)
+%C%_fuzz_fuzz_bytebase_reply_LDFLAGS = $(FUZZ_CFLAGS)
+%C%_fuzz_fuzz_bytebase_reply_LDADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS)
+
+FUZZ_SECONDS = 60
+fuzz: $(FUZZ_TARGETS)
+	$(top_srcdir)/%D%/fuzz/run-fuzzers --seconds $(FUZZ_SECONDS) --bindir $(abs_top_builddir)/%D%/fuzz \
+		--corpus $(abs_top_srcdir)/%D%/fuzz --out $(abs_top_builddir)/%D%/fuzz/runs
+else
+fuzz:
+	@echo "make fuzz: configure with --enable-fuzzing (clang-14 with libFuzzer) first" >&2; exit 2
+endif
+.PHONY: fuzz
