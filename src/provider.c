@@ -466,8 +466,11 @@ provider_scan_one(json_t *item, void *arg)
 	struct provider_scan *sc = arg;
 	struct provider_found f = { NULL, NULL, NULL, NULL, NULL };
 
-	if (!sc->up->extract(item, &f))
+	if (!sc->up->extract(item, &f)) {
+		/* An item we cannot read (or a system one) is skipped, with whatever was read of it. */
+		provider_found_clear(&f);
 		return 0;
+	}
 	if (!provider_is_ours(sc->pc, f.body, f.author)) {
 		provider_found_clear(&f);
 		return 0;
