@@ -355,7 +355,7 @@ def gitlab(h, t, method, path, q, body):
                 if state == "locked":
                     if p.get("locked_lookups", 0) > 0:
                         p["locked_lookups"] -= 1
-                    if p.get("locked_lookups", 0) == 0:
+                    else:
                         p["state"] = state = "merged"
                 found.append({"iid": p["number"], "id": 9000 + p["number"], "state": state,
                               "target_branch": p["base"], "merge_commit_sha": p.get("merge_commit_sha")

@@ -84,6 +84,7 @@ PROVIDER_TESTS += %D%/t0620-provider-sigkill.sh
 PROVIDER_TESTS += %D%/t0630-provider-failed.sh
 PROVIDER_TESTS += %D%/t0640-doctor.sh
 PROVIDER_TESTS += %D%/t0650-provider-secrets.sh
+PROVIDER_TESTS += %D%/fake-provider-selftest.py
 EXTRA_DIST += %D%/fake-provider.py %D%/lib-provider.sh
 TESTS += $(PROVIDER_TESTS)
 EXTRA_DIST += $(PROVIDER_TESTS)

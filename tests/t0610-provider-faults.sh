@@ -67,7 +67,7 @@ done
 
 test_expect_success 'gitlab: a merge request still "locked" is retried; the commit fallback is not used' '
 	prepare gitlab &&
-	fp_pr 7 locked main "\"$A\"" "[\"$A\"]" "\"locked_lookups\": 3" &&
+	fp_pr 7 locked main "\"$A\"" "[\"$A\"]" "\"locked_lookups\": 2" &&
 	test_expect_code 1 bbgitops deliver --now >out 2>&1 &&
 	comment_field last_error >err &&
 	test_grep "still merging (locked)" err &&
