@@ -379,7 +379,8 @@ provider_list(struct provider_client *pc, const char *url, int (*fn)(json_t *ite
 		status = provider_call(pc, "GET", next, NULL, &reply, &meta, err);
 		if (status < 0)
 			goto out;
-		if (status == 404 && not_found != NULL) {
+		/* GitHub answers 422 "No commit found for SHA" where the others say 404. */
+		if ((status == 404 || status == 422) && not_found != NULL) {
 			*not_found = true;
 			break;
 		}

@@ -67,8 +67,9 @@ gh_find_pr(struct provider_client *pc, const char *commit, const char *branch, s
 	free(url);
 	if (rv < 0)
 		return -1;
-	if (missing)    /* the commit is not (yet) known to GitHub */
-		return 0;
+	if (missing)    /* a mirror that has not pushed yet: try again later */
+		return error_set(err, true, "github %s: commit %.12s is not known to GitHub (yet)", pc->repo.display,
+			commit);
 	return pr->id != NULL ? 1 : 0;
 }
 

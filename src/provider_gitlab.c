@@ -90,7 +90,13 @@ gl_find_pr(struct provider_client *pc, const char *commit, const char *branch, s
 			pc->repo.display, sc.locked, branch);
 		goto out;
 	}
-	rv = pr->id != NULL && !missing ? 1 : 0;
+	if (missing) {
+		/* A mirror that has not pushed yet: try again later. */
+		rv = error_set(err, true, "gitlab %s: commit %.12s is not known to GitLab (yet)", pc->repo.display,
+			commit);
+		goto out;
+	}
+	rv = pr->id != NULL ? 1 : 0;
 out:
 	free(sc.locked);
 	return rv;

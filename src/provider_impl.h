@@ -69,7 +69,8 @@ int provider_status_error(struct provider_client *pc, const char *what, long sta
 /*
  * Visits every item of a paginated list at URL: FN returns 1 to stop, 0 to go on, -1 to fail. The items are the
  * reply array, or its "values" (Bitbucket) or "value" (Azure) member. Returns 0, or -1 with err set.
- * A 404 is reported through *not_found when not NULL (the list is then empty), else it is an error.
+ * A 404 (or GitHub's 422 for an unknown commit) is reported through *not_found when not NULL (the list is then
+ * empty), else it is an error.
  */
 int provider_list(struct provider_client *pc, const char *url, int (*fn)(json_t *item, void *arg), void *arg,
 	bool *not_found, struct error *err);

@@ -79,6 +79,18 @@ test_expect_success 'gitlab: a merge request still "locked" is retried; the comm
 	ours_on "*" >n && test_cmp expect n
 '
 
+test_expect_success 'github: a commit the provider does not know yet (422, a mirror behind) is retried, not failed' '
+	prepare github &&
+	fp POST /__fake/faults "{\"provider\": \"github\", \"method\": \"GET\", \"path\": \"/pulls$\",
+		\"status\": 422, \"message\": \"No commit found for SHA: $A\"}" >/dev/null &&
+	test_expect_code 1 bbgitops deliver --now >out 2>&1 &&
+	comment_field last_error >err &&
+	test_grep "not known to GitHub (yet)" err &&
+	comment_field status >status && echo pending >expect && test_cmp expect status &&
+	bbgitops deliver --now >out 2>&1 &&
+	echo 1 >expect && ours_on pr:7 >n && test_cmp expect n
+'
+
 test_expect_success 'bitbucket: 202 while indexing is retried later (Retry-After-free), then the comment lands' '
 	prepare bitbucket &&
 	fp POST /__fake/faults "{\"provider\": \"bitbucket\", \"method\": \"GET\", \"path\": \"/pullrequests$\",
