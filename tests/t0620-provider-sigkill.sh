@@ -67,6 +67,8 @@ round () {
 	done &&
 	echo "$1 seed $2: $kills of 8 deliverers killed" &&
 	test "$left" = 0 &&
+	# A comment tried more than once was interrupted by a kill while the deliverer was commenting.
+	json_query "max(i[\"comment\"][\"attempts\"] for i in d)" issues.json >>"$TRASH_DIRECTORY/max-attempts" &&
 	fp_comments comments.json &&
 	python3 - comments.json "$B" "$1" <<-\EOF
 	import json, sys
@@ -98,5 +100,11 @@ do
 		"
 	done
 done
+
+test_expect_success 'the kills landed while comments were being made (a comment tried again) in most rounds' '
+	awk "\$1 > 1" max-attempts >interrupted &&
+	cat max-attempts &&
+	test $(wc -l <interrupted) -ge 8
+'
 
 test_done
