@@ -13,11 +13,10 @@
 
 #include "catchup.h"
 #include "commands.h"
-#include "deliver.h"
 #include "hook.h"
+#include "launch.h"
 #include "log.h"
 #include "repo.h"
-#include "spawn.h"
 #include "state.h"
 #include "util.h"
 
@@ -129,12 +128,12 @@ start_delivery(const struct cli *cli, const struct config *cfg)
 
 	switch (cfg->hook_deliver) {
 	case HOOK_DELIVER_BACKGROUND:
-		if (spawn_detached_deliver(cli->deliver_exe, cli->config_path) != 0)
-			log_warnx("cannot start background delivery; `bbgitops poll` or `deliver` will send the issues");
+		if (launch_deliver_detached(cli->config_path, &err) != 0)
+			log_warnx("%s; `bbgitops poll` or `deliver` will send the issues", err.msg);
 		break;
 	case HOOK_DELIVER_INLINE:
 		opts.deadline = time_monotonic() + (double)cfg->bytebase->timeout;
-		if (deliver_run(cfg, &opts, &err) < 0)
+		if (launch_deliver_wait(cfg, &opts, &err) < 0)
 			log_warnx("delivery: %s", err.msg);
 		break;
 	case HOOK_DELIVER_NONE:

@@ -7,6 +7,10 @@ PY_LOG_COMPILER = python3
 SH_LOG_DRIVER = $(LOG_DRIVER)
 AM_TESTS_ENVIRONMENT = \
 	BBGITOPS='$(abs_top_builddir)/bbgitops'; export BBGITOPS; \
+	BBGITOPS_EXEC_PATH='$(abs_top_builddir)'; export BBGITOPS_EXEC_PATH; \
+	BBGITOPS_LIBEXECDIR='$(pkglibexecdir)'; export BBGITOPS_LIBEXECDIR; \
+	BBGITOPS_TOP_BUILDDIR='$(abs_top_builddir)'; export BBGITOPS_TOP_BUILDDIR; \
+	BBGITOPS_TOP_SRCDIR='$(abs_top_srcdir)'; export BBGITOPS_TOP_SRCDIR; \
 	TEST_SRCDIR='$(abs_top_srcdir)/tests'; export TEST_SRCDIR; \
 	TEST_BUILDDIR='$(abs_top_builddir)/tests'; export TEST_BUILDDIR; \
 	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
@@ -29,9 +33,19 @@ check_PROGRAMS += %D%/unit/test-config
 %C%_unit_test_config_CFLAGS = $(unit_cflags)
 %C%_unit_test_config_LDADD = $(unit_ldadd)
 
+# --- unit tests of the frame: errors, launcher argv, escaping (issue: seams) ---
+check_PROGRAMS += %D%/unit/test-error
+%C%_unit_test_error_SOURCES = %D%/unit/test-error.c src/error.c
+%C%_unit_test_error_CFLAGS = $(unit_cflags)
+
 check_PROGRAMS += %D%/unit/test-util
 %C%_unit_test_util_SOURCES = %D%/unit/test-util.c src/util.c
 %C%_unit_test_util_CFLAGS = $(unit_cflags)
+
+check_PROGRAMS += %D%/unit/test-names
+%C%_unit_test_names_SOURCES = %D%/unit/test-names.c src/http.c src/remote.c src/repo.c
+%C%_unit_test_names_CFLAGS = $(unit_cflags)
+%C%_unit_test_names_LDADD = libbbgitops-common.a $(unit_ldadd)
 
 check_PROGRAMS += %D%/unit/test-remote-url
 %C%_unit_test_remote_url_SOURCES = %D%/unit/test-remote-url.c src/remote.c src/config.c src/migration.c src/util.c \
@@ -99,6 +113,18 @@ POLL_TESTS += %D%/t0750-poll-daemon.sh
 EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
+
+# --- integration tests: the frame, the launcher, the build (issue: seams) ---
+SEAMS_TESTS =
+SEAMS_TESTS += %D%/t0200-test-lib.sh
+SEAMS_TESTS += %D%/t0210-launch.sh
+SEAMS_TESTS += %D%/t0220-build.sh
+# The objects linked into the programs, for t0220's duplicate-symbol check.
+print-program-objects:
+	@echo $(bbgitops_OBJECTS) $(bbgitops_deliver_OBJECTS) $(libbbgitops_common_a_OBJECTS)
+.PHONY: print-program-objects
+TESTS += $(SEAMS_TESTS)
+EXTRA_DIST += $(SEAMS_TESTS)
 
 # --- operator's kit: manual pages, metrics, completion, Debian package (issue 14: opkit) ---
 OPKIT_TESTS =
