@@ -59,7 +59,7 @@ do
 		test_expect_code 1 bbgitops -v deliver --now >>deliver.out 2>&1 &&
 		bbgitops -v issues >>deliver.out 2>&1 &&
 		bbgitops -v status --json >>deliver.out 2>&1 &&
-		bbgitops -v doctor >>deliver.out 2>&1 || :
+		{ bbgitops -v doctor >>deliver.out 2>&1 || :; } &&
 		echo "wrong-token" >"$TRASH_DIRECTORY/provider-token" &&
 		test_expect_code 1 bbgitops -v doctor >>deliver.out 2>&1 &&
 		write_token &&
