@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "bytebase.h"
+#include "bb_client.h"
 #include "commands.h"
 #include "http.h"
 #include "log.h"
@@ -44,15 +44,31 @@ doctor_add(struct doctor *d, const char *check, enum doctor_status status, const
 		doctor_status_names[status], "detail", detail));
 }
 
+/* Does the Bytebase resource NAME exist? 0 with *exists (a 404 is "no"), or -1 with err. */
+static int
+doctor_bb_exists(struct bb *bb, const char *name, bool *exists, struct error *err)
+{
+	json_t *obj = NULL;
+	int ret = bb_get(bb, name, &obj, err);
+
+	json_decref(obj);
+	*exists = ret == 0;
+	if (ret < 0 && err->http_status == 404) {
+		error_clear(err);
+		ret = 0;
+	}
+	return ret;
+}
+
 /* Bytebase: login (with version and flow), then each distinct project and each configured target. */
 static void
 doctor_bytebase(struct doctor *d, const struct config *cfg, const struct repo_config *const *repos, size_t n)
 {
 	struct bb *bb = NULL;
+	struct bb_server server = { 0 };
 	struct error err = ERROR_INIT;
 	struct strset seen = STRSET_INIT;
-	enum bb_dialect dialect;
-	char *version = NULL, *name = NULL, *check = NULL;
+	char *name = NULL, *check = NULL;
 	bool exists;
 	size_t i, j;
 
@@ -60,15 +76,15 @@ doctor_bytebase(struct doctor *d, const struct config *cfg, const struct repo_co
 		doctor_add(d, "bytebase", DOCTOR_OFF, "no bytebase section: issues stay in the local store");
 		return;
 	}
-	if (bb_open(cfg->bytebase, &bb, &err) < 0 || bb_dialect(bb, &dialect, &version, &err) < 0 ||
-	    bb_login(bb, &err) < 0) {
+	if (bb_open(cfg->bytebase, &bb, &err) < 0 || bb_detect(bb, &server, &err) < 0 || bb_login(bb, &err) < 0) {
 		doctor_add(d, "bytebase login", DOCTOR_PROBLEM, "%s as %s: %s", cfg->bytebase->url,
 			cfg->bytebase->service_account, err.msg);
 		doctor_add(d, "bytebase projects and databases", DOCTOR_NOT_CHECKED, "no login");
 		goto out;
 	}
-	doctor_add(d, "bytebase login", DOCTOR_OK, "%s as %s: version %s, API flow %s", cfg->bytebase->url,
-		cfg->bytebase->service_account, version ? version : "unknown", dialect == BB_DIALECT_V2 ? "v2" : "v3");
+	doctor_add(d, "bytebase login", DOCTOR_OK, "%s as %s: version %s, flow for %s%s", cfg->bytebase->url,
+		cfg->bytebase->service_account, server.reported ? server.reported : "(forced by api)",
+		bb_range_name(server.range), server.newer ? " (newer than any known release)" : "");
 	for (i = 0; i < n; i++) {
 		const struct repo_config *r = repos[i];
 
@@ -77,7 +93,7 @@ doctor_bytebase(struct doctor *d, const struct config *cfg, const struct repo_co
 		name = xasprintf("projects/%s", r->project);
 		check = xasprintf("bytebase project %s", r->project);
 		if (strset_add(&seen, name)) {
-			if (bb_exists(bb, name, &exists, &err) < 0)
+			if (doctor_bb_exists(bb, name, &exists, &err) < 0)
 				doctor_add(d, check, DOCTOR_PROBLEM, "%s", err.msg);
 			else if (!exists)
 				doctor_add(d, check, DOCTOR_PROBLEM, "%s does not exist (or the service account cannot see "
@@ -99,7 +115,7 @@ doctor_bytebase(struct doctor *d, const struct config *cfg, const struct repo_co
 				name = xstrdup(what[0] == '/' ? what + 1 : what);
 			check = xasprintf("bytebase %s %s", group ? "database group" : "database", name);
 			if (strset_add(&seen, name)) {
-				if (bb_exists(bb, name, &exists, &err) < 0)
+				if (doctor_bb_exists(bb, name, &exists, &err) < 0)
 					doctor_add(d, check, DOCTOR_PROBLEM, "%s", err.msg);
 				else if (!exists)
 					doctor_add(d, check, DOCTOR_PROBLEM, "%s does not exist (repository %s)", name,
@@ -114,7 +130,7 @@ doctor_bytebase(struct doctor *d, const struct config *cfg, const struct repo_co
 	}
 out:
 	strset_clear(&seen);
-	free(version);
+	bb_server_clear(&server);
 	bb_close(bb);
 }
 

@@ -35,6 +35,7 @@ struct http_body_reader {
 
 struct http_sink {
 	struct sbuf body;
+	size_t max;
 	bool too_large;
 	long retry_after;
 	struct http_meta *meta;   /* or NULL: only Retry-After is read */
@@ -128,7 +129,7 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	struct http_sink *s = arg;
 	size_t n = size * nmemb;
 
-	if (s->body.len + n > HTTP_MAX_RESPONSE) {
+	if (s->body.len + n > s->max) {
 		s->too_large = true;
 		return 0;   /* makes libcurl fail with CURLE_WRITE_ERROR */
 	}
@@ -171,6 +172,7 @@ http_link_next(const char *v)
 	return NULL;
 }
 
+/* The provider APIs' headers: pagination, rate limits, token scopes. */
 static void
 http_meta_header(struct http_meta *m, const char *buf, size_t n)
 {
@@ -200,20 +202,25 @@ http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
 	struct http_sink *s = arg;
 	size_t n = size * nitems;
-	char value[128], *v;
+	static const char name[] = "retry-after:";
+	char value[128];
+	size_t i, vlen;
 	time_t when;
 
 	if (s->meta != NULL)
 		http_meta_header(s->meta, buf, n);
-	v = http_header_value(buf, n, "retry-after:");
-	if (v == NULL)
+	if (n <= sizeof(name) - 1 || strncasecmp(buf, name, sizeof(name) - 1) != 0)
 		return n;
-	if (v[0] == '\0' || strlen(v) >= sizeof(value)) {
-		free(v);
+	i = sizeof(name) - 1;
+	while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
+		i++;
+	vlen = n - i;
+	while (vlen > 0 && isspace((unsigned char)buf[i + vlen - 1]))
+		vlen--;
+	if (vlen == 0 || vlen >= sizeof(value))
 		return n;
-	}
-	strcpy(value, v);
-	free(v);
+	memcpy(value, buf + i, vlen);
+	value[vlen] = '\0';
 	if (isdigit((unsigned char)value[0])) {
 		s->retry_after = strtol(value, NULL, 10);
 	} else {
@@ -225,13 +232,32 @@ http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* Sends one request to URL with HEADERS (owned by the caller) and fills *resp; see http_request. */
+/*
+ * Our words for the transport errors that mean "the server hung up": libcurl's own ("necessary data rewind wasn't
+ * possible", "Empty reply from server") describe its internals, not what happened.
+ */
+static const char *
+http_curl_message(CURLcode rc, const char *errbuf)
+{
+	switch (rc) {
+	case CURLE_SEND_FAIL_REWIND:
+	case CURLE_GOT_NOTHING:
+		return "server closed the connection without a reply";
+	default:
+		return errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	}
+}
+
+/*
+ * Sends one request to URL with HEADERS (owned by the caller) and fills *resp (and *meta); PATH names it in
+ * messages and logs. See http_request.
+ */
 static int
-http_perform(struct http *h, const char *method, const char *url, const char *logname, struct curl_slist *headers,
-	const char *body, struct http_response *resp, struct http_meta *meta, struct error *err)
+http_perform(struct http *h, const char *method, const char *url, const char *path, struct curl_slist *headers,
+	const char *body, size_t max_response, struct http_response *resp, struct http_meta *meta, struct error *err)
 {
 	struct http_body_reader reader = { body, body ? strlen(body) : 0, 0 };
-	struct http_sink sink = { SBUF_INIT, false, -1, meta };
+	struct http_sink sink = { SBUF_INIT, max_response, false, -1, meta };
 	long timeout_ms = h->timeout * 1000L, connects = 0, status = 0;
 	double left;
 	CURLcode rc;
@@ -240,7 +266,7 @@ http_perform(struct http *h, const char *method, const char *url, const char *lo
 	if (h->deadline > 0) {
 		left = h->deadline - time_monotonic();
 		if (left <= 0) {
-			error_set(err, true, "%s %s: delivery deadline reached", method, logname);
+			error_set(err, true, "%s %s: delivery deadline reached", method, path);
 			goto out;
 		}
 		if (left * 1000.0 < (double)timeout_ms)
@@ -274,18 +300,16 @@ http_perform(struct http *h, const char *method, const char *url, const char *lo
 		h->connections += connects;
 	if (rc != CURLE_OK) {
 		if (sink.too_large)
-			error_set(err, true, "%s %s: response larger than %u bytes", method, logname,
-				HTTP_MAX_RESPONSE);
+			error_set(err, true, "%s %s: response larger than %zu bytes", method, path, sink.max);
 		else
-			error_set(err, true, "%s %s: %s", method, logname,
-				h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+			error_set(err, true, "%s %s: %s", method, path, http_curl_message(rc, h->errbuf));
 		if (err != NULL)
 			err->http_status = 0;
-		log_debug("%s %s -> %s", method, logname, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+		log_debug("%s %s -> %s", method, path, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-	log_debug("%s %s -> %ld", method, logname, status);
+	log_debug("%s %s -> %ld", method, path, status);
 	resp->status = status;
 	resp->len = sink.body.len;
 	resp->body = sbuf_detach(&sink.body);
@@ -303,7 +327,7 @@ out:
 
 int
 http_request(struct http *h, const char *method, const char *path, const char *token, const char *body,
-	struct http_response *resp, struct error *err)
+	size_t max_response, struct http_response *resp, struct error *err)
 {
 	struct curl_slist *headers = NULL;
 	char *url = NULL, *auth = NULL;
@@ -311,7 +335,7 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 
 	url = xasprintf("%s%s", h->base_url, path);
 	headers = curl_slist_append(headers, "Accept: application/json");
-	/* No "Expect: 100-continue" round trip: the body is small and Bytebase answers at once. */
+	/* No "Expect: 100-continue" round trip: Bytebase reads the whole body before it answers anyway. */
 	headers = curl_slist_append(headers, "Expect:");
 	if (body != NULL)
 		headers = curl_slist_append(headers, "Content-Type: application/json");
@@ -319,7 +343,7 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 		auth = xasprintf("Authorization: Bearer %s", token);
 		headers = curl_slist_append(headers, auth);
 	}
-	ret = http_perform(h, method, url, path, headers, body, resp, NULL, err);
+	ret = http_perform(h, method, url, path, headers, body, max_response, resp, NULL, err);
 	curl_slist_free_all(headers);
 	if (auth != NULL) {
 		explicit_bzero(auth, strlen(auth));
@@ -333,21 +357,22 @@ int
 http_send(struct http *h, const struct http_call *call, struct http_response *resp, struct http_meta *meta,
 	struct error *err)
 {
-	struct curl_slist *headers = NULL;
+	struct curl_slist *headers = NULL, *l;
 	const char *const *hp;
 	char *logname;
 	int ret;
 
-	/* Log the URL without its query (which could some day carry a page cursor long enough to flood logs). */
+	/* Messages and logs name the URL without its query. */
 	logname = xstrndup(call->url, strcspn(call->url, "?"));
 	headers = curl_slist_append(headers, "Expect:");
 	if (call->body != NULL)
 		headers = curl_slist_append(headers, "Content-Type: application/json");
 	for (hp = call->headers; hp != NULL && *hp != NULL; hp++)
 		headers = curl_slist_append(headers, *hp);
-	ret = http_perform(h, call->method, call->url, logname, headers, call->body, resp, meta, err);
-	/* curl_slist_append copied the lines: wipe the copies, one of them may hold a credential. */
-	for (struct curl_slist *l = headers; l != NULL; l = l->next)
+	ret = http_perform(h, call->method, call->url, logname, headers, call->body, HTTP_MAX_RESPONSE, resp, meta,
+		err);
+	/* curl_slist_append copied the lines: wipe the copies, one of them holds a credential. */
+	for (l = headers; l != NULL; l = l->next)
 		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(headers);
 	free(logname);

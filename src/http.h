@@ -13,7 +13,8 @@
 
 #include "error.h"
 
-#define HTTP_MAX_RESPONSE (8u * 1024u * 1024u)
+/* The reply cap of a request whose body is small; callers size larger caps from what they send. */
+#define HTTP_MAX_RESPONSE ((size_t)8 * 1024 * 1024)
 
 struct http;
 
@@ -41,12 +42,12 @@ void http_set_deadline(struct http *h, double deadline);
 
 /*
  * Sends METHOD (GET or POST) to base_url + PATH (path and query, already escaped) with an optional bearer TOKEN
- * and an optional JSON BODY. Returns 0 with *resp filled whatever the status (caller frees with
- * http_response_clear), or -1 with err set when no response arrived (connect error, timeout, dropped connection,
- * oversized body): such errors are transient.
+ * and an optional JSON BODY; a reply body longer than MAX_RESPONSE bytes is refused. Returns 0 with *resp filled
+ * whatever the status (caller frees with http_response_clear), or -1 with err set when no response arrived
+ * (connect error, timeout, a connection closed without a reply, oversized body): such errors are transient.
  */
 int http_request(struct http *h, const char *method, const char *path, const char *token, const char *body,
-	struct http_response *resp, struct error *err);
+	size_t max_response, struct http_response *resp, struct error *err);
 void http_response_clear(struct http_response *resp);
 
 /* A request to any URL with caller-made headers (the Git provider APIs: each has its own auth header). */
@@ -69,9 +70,9 @@ struct http_meta {
 #define HTTP_META_INIT { NULL, NULL, -1, -1, NULL }
 
 /*
- * Sends CALL on the run's handle (base_url is not used). Like http_request: 0 with *resp (and *meta when not
- * NULL) filled whatever the status, -1 with a transient err when no response arrived. The header lines are
- * wiped from memory afterwards only by the caller, who owns them.
+ * Sends CALL on the run's handle (base_url is not used), the reply capped at HTTP_MAX_RESPONSE. Like
+ * http_request: 0 with *resp (and *meta when not NULL) filled whatever the status, -1 with a transient err when
+ * no response arrived. The copies libcurl made of the header lines are wiped; the caller wipes its own.
  */
 int http_send(struct http *h, const struct http_call *call, struct http_response *resp, struct http_meta *meta,
 	struct error *err);

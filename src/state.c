@@ -82,7 +82,10 @@ static const char *const schema_steps[] = {
 	"  repository TEXT NOT NULL,"
 	"  value INTEGER NOT NULL,"
 	"  PRIMARY KEY (name, repository)) STRICT;",
-	/* 2 → 3: the pull request comment of a created issue, an outbox step of its own (issue 12). */
+	/* 2 → 3: a rollout waiting for approval is tried again by later runs, a bounded number of times. */
+	"ALTER TABLE issues ADD COLUMN rollout_attempts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE issues ADD COLUMN rollout_next_at INTEGER NOT NULL DEFAULT 0;",
+	/* 3 → 4: the pull request comment of a created issue, an outbox step of its own (issue 12). */
 	"CREATE TABLE comments ("
 	"  issue_id INTEGER PRIMARY KEY REFERENCES issues (id),"
 	"  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed', 'skipped')),"
@@ -651,7 +654,7 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 	if (sqlite3_prepare_v2(st->db,
 	    "SELECT id, repository, branch, commit_id, key, title, body, issues.status, issues.attempts, "
 	    "issues.next_attempt_at, issues.last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, "
-	    "rollout_pending, created_at, c.status, c.url, c.attempts, c.last_error "
+	    "rollout_pending, created_at, rollout_attempts, c.status, c.url, c.attempts, c.last_error "
 	    "FROM issues LEFT JOIN comments c ON c.issue_id = issues.id "
 	    "WHERE (?1 IS NULL OR repository = ?1) AND (?2 IS NULL OR branch = ?2) "
 	    "AND (?3 IS NULL OR issues.status = ?3) AND (?4 = 0 OR id = ?4) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
@@ -687,10 +690,11 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 		is->rollout_name = column_dup(stmt, 15);
 		is->rollout_pending = sqlite3_column_int(stmt, 16) != 0;
 		is->created_at = sqlite3_column_int64(stmt, 17);
-		is->comment_status = column_dup(stmt, 18);
-		is->comment_url = column_dup(stmt, 19);
-		is->comment_attempts = (long)sqlite3_column_int64(stmt, 20);
-		is->comment_error = column_dup(stmt, 21);
+		is->rollout_attempts = (long)sqlite3_column_int64(stmt, 18);
+		is->comment_status = column_dup(stmt, 19);
+		is->comment_url = column_dup(stmt, 20);
+		is->comment_attempts = (long)sqlite3_column_int64(stmt, 21);
+		is->comment_error = column_dup(stmt, 22);
 	}
 	if (rc != SQLITE_DONE) {
 		state_error(st, err, "listing issues");

@@ -58,7 +58,7 @@ test_expect_success 'setup: fakes, repositories and tokens' '
 test_expect_success 'all well: exit 0, every check ok, Azure "cannot tell" (it does not say)' '
 	bbgitops doctor >out 2>&1 &&
 	cat out &&
-	test_grep "^ok  *bytebase login: .* version 2.17.0, API flow v2" out &&
+	test_grep "^ok  *bytebase login: .* version 2.17.0, flow for 2.17-3.5$" out &&
 	test_grep "^ok  *bytebase project hr$" out &&
 	test_grep "^ok  *bytebase database instances/test-pg/databases/hr$" out &&
 	test_grep "^ok  *bytebase database group projects/hr/databaseGroups/hr-all$" out &&
