@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "branch_start.h"
 #include "migration.h"
 #include "repo.h"
 #include "util.h"
@@ -159,31 +160,55 @@ fail:
 	return -1;
 }
 
+/* The refs of a push sorted by name, so each of the repository's refs is looked up in log time. */
 struct hide_refs_ctx {
 	git_revwalk *walk;
-	const struct catchup_request *req;
+	const char *ref_name;                          /* the branch itself: never hidden */
+	const struct catchup_pushed_ref **pushed;      /* sorted by ref_name */
+	size_t n_pushed;
 };
 
 static int
-hide_ref_cb(const char *name, void *payload)
+pushed_ref_cmp(const void *a, const void *b)
+{
+	const struct catchup_pushed_ref *const *pa = a, *const *pb = b;
+
+	return strcmp((*pa)->ref_name, (*pb)->ref_name);
+}
+
+static int
+pushed_name_cmp(const void *key, const void *elem)
+{
+	const struct catchup_pushed_ref *const *p = elem;
+
+	return strcmp(key, (*p)->ref_name);
+}
+
+static int
+hide_ref_cb(git_reference *ref, void *payload)
 {
 	struct hide_refs_ctx *ctx = payload;
-	size_t i;
+	const char *name = git_reference_name(ref);
+	const struct catchup_pushed_ref *const *p = NULL;
+	int r = 0;
 
-	if (strcmp(name, ctx->req->ref_name) == 0)
-		return 0;
+	if (strcmp(name, ctx->ref_name) == 0)
+		goto out;
+	if (ctx->n_pushed > 0)
+		p = bsearch(name, ctx->pushed, ctx->n_pushed, sizeof(*ctx->pushed), pushed_name_cmp);
 	/* A ref this same push updated counts with its value from before the push. */
-	for (i = 0; i < ctx->req->n_pushed; i++) {
-		const struct catchup_pushed_ref *p = &ctx->req->pushed[i];
-
-		if (strcmp(p->ref_name, name) == 0) {
-			if (!p->old_is_zero && git_revwalk_hide(ctx->walk, &p->old) < 0)
-				git_error_clear();
-			return 0;
-		}
+	if (p != NULL) {
+		if (!(*p)->old_is_zero)
+			r = git_revwalk_hide(ctx->walk, &(*p)->old);
+	} else if (git_reference_type(ref) == GIT_REFERENCE_DIRECT) {
+		r = git_revwalk_hide(ctx->walk, git_reference_target(ref));
+	} else {
+		r = git_revwalk_hide_ref(ctx->walk, name);
 	}
-	if (git_revwalk_hide_ref(ctx->walk, name) < 0)
+	if (r < 0)
 		git_error_clear();   /* refs to non-commits (trees, blobs) simply hide nothing */
+out:
+	git_reference_free(ref);
 	return 0;
 }
 
@@ -209,9 +234,15 @@ unreachable_set(git_repository *repo, const git_oid *tip, const struct stop_list
 		if (git_revwalk_hide(walk, stops->ids[i]) < 0)
 			git_error_clear();
 	if (hide_other_refs != NULL) {
-		struct hide_refs_ctx ctx = { walk, hide_other_refs };
+		struct hide_refs_ctx ctx = { walk, hide_other_refs->ref_name, NULL, hide_other_refs->n_pushed };
 
-		if (git_reference_foreach_name(repo, hide_ref_cb, &ctx) < 0) {
+		ctx.pushed = xcalloc(ctx.n_pushed + 1, sizeof(*ctx.pushed));
+		for (i = 0; i < ctx.n_pushed; i++)
+			ctx.pushed[i] = &hide_other_refs->pushed[i];
+		qsort(ctx.pushed, ctx.n_pushed, sizeof(*ctx.pushed), pushed_ref_cmp);
+		rc = git_reference_foreach(repo, hide_ref_cb, &ctx);
+		free(ctx.pushed);
+		if (rc < 0) {
 			repo_error(err, "cannot list references");
 			goto fail;
 		}
@@ -228,7 +259,8 @@ unreachable_set(git_repository *repo, const git_oid *tip, const struct stop_list
 		goto fail;
 	}
 	git_error_clear();
-	qsort(out->ids, out->len, sizeof(*out->ids), oid_cmp);
+	if (out->len > 1)
+		qsort(out->ids, out->len, sizeof(*out->ids), oid_cmp);   /* never qsort(NULL, 0, ...) */
 	git_revwalk_free(walk);
 	return 0;
 fail:
@@ -594,11 +626,74 @@ oid_from_hex(git_oid *out, const char *hex, struct error *err)
 	return 0;
 }
 
-int
-catchup_branch(struct state *st, git_repository *repo, const struct catchup_request *req,
-	struct catchup_result *res, struct error *err)
+/*
+ * The start record of a branch without a cursor, if one is valid for TIP: its tip must be TIP or an ancestor of
+ * it (a record of an earlier life of the branch, or of a push that was rejected after pre-receive, is dropped).
+ */
+static int
+read_start(git_repository *repo, const struct catchup_request *req, struct branch_start *start, bool *found,
+	struct error *err)
 {
-	const struct repo_config *rc = req->repo;
+	int r;
+
+	if (branch_start_read(repo, req->repo->name, req->branch, start, found, err) != 0)
+		return -1;
+	if (!*found)
+		return 0;
+	if (git_oid_equal(&start->tip, req->tip))
+		return 0;
+	r = repo_has_object(repo, &start->tip) ? git_graph_descendant_of(repo, req->tip, &start->tip) : 0;
+	if (r < 0)
+		git_error_clear();
+	if (r != 1) {
+		branch_start_remove(repo, req->repo->name, req->branch, start);
+		*found = false;
+	}
+	return 0;
+}
+
+int
+catchup_begin(git_repository *repo, const struct catchup_request *req, struct error *err)
+{
+	struct branch_start start;
+	git_oid boundary;
+	bool found = false, has_boundary = false;
+
+	if (req->tip == NULL || !req->created)
+		return 0;
+	if (branch_start_read(repo, req->repo->name, req->branch, &start, &found, err) != 0)
+		return -1;
+	if (found && git_oid_equal(&start.tip, req->tip))
+		return 0;   /* pre-receive recorded it */
+	if (catchup_push_boundary(repo, req, &boundary, &has_boundary, err) != 0)
+		return -1;
+	memset(&start, 0, sizeof(start));
+	git_oid_cpy(&start.tip, req->tip);
+	start.from_root = !has_boundary;
+	if (has_boundary)
+		git_oid_cpy(&start.from, &boundary);
+	return branch_start_write(repo, req->repo->name, req->branch, &start, err);
+}
+
+/* The cursor stays where it is (it is at the tip, or past it). */
+static int
+keep_cursor(struct catchup_result *res, const git_oid *cursor, bool *move)
+{
+	git_oid_cpy(&res->cursor, cursor);
+	res->cursor_set = true;
+	*move = false;
+	return 0;
+}
+
+/*
+ * Inside the transaction: decides where the catch-up starts (cursor, start record, the push's old id, or nothing),
+ * collects the first-parent commits, plans and writes their issues. *move: the cursor is to be set to the tip.
+ */
+static int
+catch_up_locked(struct state *st, git_repository *repo, const struct catchup_request *req,
+	struct catchup_result *res, struct branch_start *start, bool *have_start, bool *move, struct error *err)
+{
+	const struct repo_config *cfg = req->repo;
 	struct fp_list list = { 0 };
 	struct plan plan = { 0 };
 	struct stop_list stops = { { NULL, NULL }, 0 }, walk_stops;
@@ -607,90 +702,113 @@ catchup_branch(struct state *st, git_repository *repo, const struct catchup_requ
 	char cursor_hex[GIT_OID_HEXSZ + 1], tip_hex[GIT_OID_HEXSZ + 1];
 	git_oid cursor;
 	bool have_cursor = false;
+	int passed, ret = -1;
 
-	memset(res, 0, sizeof(*res));
-	if (state_begin_immediate(st, err) != 0)
+	*move = true;
+	if (state_cursor_get(st, cfg->name, req->branch, cursor_hex, &have_cursor, err) != 0)
 		return -1;
-	if (state_cursor_get(st, rc->name, req->branch, cursor_hex, &have_cursor, err) != 0)
-		goto fail;
 	if (req->tip == NULL) {
-		if (have_cursor && state_cursor_delete(st, rc->name, req->branch, err) != 0)
-			goto fail;
 		res->deleted = true;
-		return state_commit(st, err);
+		*move = false;
+		return have_cursor ? state_cursor_delete(st, cfg->name, req->branch, err) : 0;
 	}
 	git_oid_tostr(tip_hex, sizeof(tip_hex), req->tip);
-
 	if (have_cursor) {
 		if (oid_from_hex(&cursor, cursor_hex, err) != 0)
-			goto fail;
+			return -1;
 		if (git_oid_equal(&cursor, req->tip))
-			goto done;
+			return keep_cursor(res, &cursor, move);
 		if (!repo_has_object(repo, &cursor)) {
-			state_event(st, "warning", rc->name, "%s: cursor commit %s is missing (history rewritten and "
+			state_event(st, "warning", cfg->name, "%s: cursor commit %s is missing (history rewritten and "
 				"pruned); re-baselined at %s without reporting", req->branch, cursor_hex, tip_hex);
 			res->rebaselined = true;
-			goto move_cursor;
+			return 0;
 		}
 		stops.ids[stops.n++] = &cursor;
 		/* A forced update counts only commits reachable from neither the cursor nor the old tip. */
 		if (req->old != NULL && !git_oid_equal(req->old, &cursor) && repo_has_object(repo, req->old))
 			stops.ids[stops.n++] = req->old;
+	} else if (read_start(repo, req, start, have_start, err) != 0) {
+		return -1;
+	} else if (*have_start) {
+		/* A push created the branch (this one, or one whose hook died): catch up from where it began. */
+		if (!start->from_root)
+			stops.ids[stops.n++] = &start->from;
 	} else if (req->origin == CATCHUP_HOOK && req->created) {
-		hide_other_refs = req;   /* only commits the push introduced: not reachable from any other ref */
+		hide_other_refs = req;   /* no start record could be written: the other refs, inside the lock */
 	} else if (req->origin == CATCHUP_HOOK && req->old != NULL && repo_has_object(repo, req->old)) {
 		stops.ids[stops.n++] = req->old;
-	} else if (req->origin == CATCHUP_POLL && rc->start == START_TIP) {
-		res->baseline_only = true;
-		goto move_cursor;
+	} else if (req->origin == CATCHUP_POLL && cfg->start == START_TIP) {
+		res->baseline_only = true;   /* a branch nobody has seen, and no push began it: watch from its tip */
+		return 0;
 	}
 
 	/* From a cursor, only the cursor ends the fast walk; a forced update hides the old tip too. */
 	walk_stops = stops;
 	if (have_cursor)
 		walk_stops.n = 1;
-	if (collect_commits(repo, req->tip, rc->base_directory, &walk_stops, &stops, hide_other_refs, &list, NULL,
+	if (collect_commits(repo, req->tip, cfg->base_directory, &walk_stops, &stops, hide_other_refs, &list, NULL,
 	    err) != 0)
-		goto fail;
+		goto out;
 	res->commits = list.len;
 	if (list.len == 0 && have_cursor) {
-		int rc2 = git_graph_descendant_of(repo, &cursor, req->tip);
-
-		if (rc2 < 0) {
+		passed = git_graph_descendant_of(repo, &cursor, req->tip);
+		if (passed < 0) {
 			repo_error(err, "cannot compare %s with the cursor", tip_hex);
-			goto fail;
+			goto out;
 		}
-		if (rc2 == 1)
-			goto done;   /* a late hook for a tip the cursor has already passed: never move back */
+		if (passed == 1) {
+			ret = keep_cursor(res, &cursor, move);   /* a late hook for a tip the cursor has passed */
+			goto out;
+		}
 	}
-	if (plan_commits(st, repo, rc, req->branch, &list, &plan, err) != 0)
-		goto fail;
+	if (plan_commits(st, repo, cfg, req->branch, &list, &plan, err) != 0)
+		goto out;
 	ids = xcalloc(plan.len ? plan.len : 1, sizeof(*ids));
-	if (write_plan(st, rc, req->branch, req->status, &plan, ids, res, err) != 0)
-		goto fail;
-move_cursor:
-	if (state_cursor_set(st, rc->name, req->branch, tip_hex, err) != 0)
-		goto fail;
-	git_oid_cpy(&res->cursor, req->tip);
-	res->cursor_set = true;
-	goto commit;
-done:
-	git_oid_cpy(&res->cursor, &cursor);
-	res->cursor_set = true;
-commit:
+	if (write_plan(st, cfg, req->branch, req->status, &plan, ids, res, err) != 0)
+		goto out;
+	ret = 0;
+out:
+	free(ids);
+	plan_free(&plan);
+	fp_list_free(&list);
+	return ret;
+}
+
+int
+catchup_branch(struct state *st, git_repository *repo, const struct catchup_request *req,
+	struct catchup_result *res, struct error *err)
+{
+	char tip_hex[GIT_OID_HEXSZ + 1];
+	struct branch_start start;
+	bool have_start = false, move = false;
+	int ret = -1;
+
+	memset(res, 0, sizeof(*res));
+	if (state_begin_immediate(st, err) != 0)
+		goto out;
+	if (catch_up_locked(st, repo, req, res, &start, &have_start, &move, err) != 0)
+		goto out;
+	if (move) {
+		git_oid_tostr(tip_hex, sizeof(tip_hex), req->tip);
+		if (state_cursor_set(st, req->repo->name, req->branch, tip_hex, err) != 0)
+			goto out;
+		git_oid_cpy(&res->cursor, req->tip);
+		res->cursor_set = true;
+	}
 	if (state_commit(st, err) != 0)
-		goto fail;
-	free(ids);
-	plan_free(&plan);
-	fp_list_free(&list);
-	return 0;
-fail:
-	state_rollback(st);
-	free(ids);
-	plan_free(&plan);
-	fp_list_free(&list);
-	error_prefix(err, "%s: %s", rc->name, req->branch);
-	return -1;
+		goto out;
+	/* The cursor now says where the branch is: its start record has done its job. */
+	if (have_start)
+		branch_start_remove(repo, req->repo->name, req->branch, &start);
+	ret = 0;
+out:
+	if (ret != 0) {
+		state_rollback(st);
+		memset(res, 0, sizeof(*res));
+		error_prefix(err, "%s: %s", req->repo->name, req->branch);
+	}
+	return ret;
 }
 
 /* A state_issue view of a planned issue, for on_issue callbacks. */

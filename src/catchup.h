@@ -48,7 +48,19 @@ struct catchup_result {
 	git_oid cursor;
 };
 
-/* Catches (repo, branch) up to req->tip inside one BEGIN IMMEDIATE transaction. */
+/*
+ * The hook, before any state work, for a branch the push created (req->created): records where its catch-up
+ * begins — the newest first-parent commit the repository had before the push (branch_start.h) — unless
+ * pre-receive already did for this tip. Reads the repository's refs once (linear in their number), outside any
+ * state lock. Whoever later finds the branch without a cursor (this hook's catchup_branch, the next push, a poll)
+ * catches up from there, so a hook killed or failing after this point loses nothing.
+ */
+int catchup_begin(git_repository *repo, const struct catchup_request *req, struct error *err);
+
+/*
+ * Catches (repo, branch) up to req->tip inside one BEGIN IMMEDIATE transaction: from the cursor; without one, from
+ * the branch's start record; without that, a hook counts what the push brought and a poll watches from the tip.
+ */
 int catchup_branch(struct state *st, git_repository *repo, const struct catchup_request *req,
 	struct catchup_result *res, struct error *err);
 

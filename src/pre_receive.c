@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "branch_start.h"
 #include "catchup.h"
 #include "commands.h"
 #include "hook.h"
@@ -181,6 +182,26 @@ lookup_base_tree(git_repository *git, const git_oid *commit_id, const char *base
 	return rc;
 }
 
+/*
+ * A branch this push creates: where its catch-up begins, written before the refs move, so that post-receive
+ * dying at any moment loses nothing (catchup_begin; post-receive skips the work when this record is there).
+ */
+static void
+record_start(git_repository *git, const struct repo_config *repo, const char *branch, const git_oid *tip,
+	const git_oid *boundary)
+{
+	struct branch_start start;
+	struct error err = ERROR_INIT;
+
+	memset(&start, 0, sizeof(start));
+	git_oid_cpy(&start.tip, tip);
+	start.from_root = boundary == NULL;
+	if (boundary != NULL)
+		git_oid_cpy(&start.from, boundary);
+	if (branch_start_write(git, repo->name, branch, &start, &err) != 0)
+		log_warnx("%s: %s (post-receive will try again)", branch, err.msg);
+}
+
 /* Checks one watched branch update; returns the number of problems, or -1 when the check itself failed. */
 static int
 check_update(git_repository *git, struct state *st, const struct repo_config *repo, const struct ref_update *u,
@@ -219,6 +240,8 @@ check_update(git_repository *git, struct state *st, const struct repo_config *re
 	for (i = 0; i < git_diff_num_deltas(diff); i++)
 		if (check_delta(&c, git_diff_get_delta(diff, i), err) != 0)
 			goto out;
+	if (c.problems == 0 && req.created)
+		record_start(git, repo, c.branch, &tip, has_boundary ? &boundary : NULL);
 	rc = (int)c.problems;
 out:
 	git_diff_free(diff);

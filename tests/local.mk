@@ -69,3 +69,9 @@ POLL_TESTS += %D%/t0750-poll-daemon.sh
 EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
+
+# --- integration tests: nothing lost, whatever happens (issue 9; engine) ---
+NOTHING_LOST_TESTS =
+NOTHING_LOST_TESTS += %D%/t0110-branch-creation-failures.sh
+TESTS += $(NOTHING_LOST_TESTS)
+EXTRA_DIST += $(NOTHING_LOST_TESTS)
