@@ -272,6 +272,7 @@ cmd_backfill(const struct cli *cli, int argc, char **argv)
 	req.to = &to;
 	req.dry_run = o.dry_run;
 	req.status = cfg->bytebase != NULL ? "pending" : "local";
+	req.max_size = cfg->max_migration_size;
 	if (isatty(STDERR_FILENO) && log_get_level() != LOG_LEVEL_QUIET) {
 		progress.started = progress.last = time_monotonic();
 		req.progress = backfill_progress_cb;

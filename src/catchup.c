@@ -7,6 +7,7 @@
  */
 #include "catchup.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,7 @@ struct planned_file {
 	struct migration_name name;
 	void *content;
 	size_t content_len;
+	size_t oversize;        /* > 0: the file's size, over max_migration_size (its content is not read) */
 };
 
 struct planned_issue {
@@ -55,11 +57,13 @@ struct planned_issue {
 	char *key;
 	char *title;
 	char *body;
+	char *error;            /* non-NULL: queued as failed with this error (a file over max_migration_size) */
 	struct planned_file *files;
 	size_t n_files;
 };
 
 struct plan {
+	long max_size;          /* max_migration_size; 0: no limit */
 	struct planned_issue *issues;
 	size_t len;
 	size_t cap;
@@ -185,30 +189,25 @@ pushed_name_cmp(const void *key, const void *elem)
 }
 
 static int
-hide_ref_cb(git_reference *ref, void *payload)
+hide_ref_cb(const char *name, void *payload)
 {
 	struct hide_refs_ctx *ctx = payload;
-	const char *name = git_reference_name(ref);
 	const struct catchup_pushed_ref *const *p = NULL;
 	int r = 0;
 
 	if (strcmp(name, ctx->ref_name) == 0)
-		goto out;
+		return 0;
 	if (ctx->n_pushed > 0)
 		p = bsearch(name, ctx->pushed, ctx->n_pushed, sizeof(*ctx->pushed), pushed_name_cmp);
-	/* A ref this same push updated counts with its value from before the push. */
+	/* A ref this same push updated counts with its value from before the push (none when it created it). */
 	if (p != NULL) {
 		if (!(*p)->old_is_zero)
 			r = git_revwalk_hide(ctx->walk, &(*p)->old);
-	} else if (git_reference_type(ref) == GIT_REFERENCE_DIRECT) {
-		r = git_revwalk_hide(ctx->walk, git_reference_target(ref));
 	} else {
 		r = git_revwalk_hide_ref(ctx->walk, name);
 	}
 	if (r < 0)
 		git_error_clear();   /* refs to non-commits (trees, blobs) simply hide nothing */
-out:
-	git_reference_free(ref);
 	return 0;
 }
 
@@ -240,12 +239,10 @@ unreachable_set(git_repository *repo, const git_oid *tip, const struct stop_list
 		for (i = 0; i < ctx.n_pushed; i++)
 			ctx.pushed[i] = &hide_other_refs->pushed[i];
 		qsort(ctx.pushed, ctx.n_pushed, sizeof(*ctx.pushed), pushed_ref_cmp);
-		rc = git_reference_foreach(repo, hide_ref_cb, &ctx);
+		rc = repo_ref_names(repo, hide_ref_cb, &ctx, err);
 		free(ctx.pushed);
-		if (rc < 0) {
-			repo_error(err, "cannot list references");
+		if (rc != 0)
 			goto fail;
-		}
 	}
 	while ((rc = git_revwalk_next(&id, walk)) == 0) {
 		if (out->len == out->cap) {
@@ -323,6 +320,7 @@ plan_free(struct plan *plan)
 		free(pi->key);
 		free(pi->title);
 		free(pi->body);
+		free(pi->error);
 	}
 	free(plan->issues);
 	strset_clear(&plan->seen);
@@ -417,6 +415,7 @@ plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *
 {
 	struct planned_issue *pi;
 	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
 
 	if (plan->len == plan->cap) {
 		plan->cap = plan->cap ? plan->cap * 2 : 8;
@@ -432,6 +431,11 @@ plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *
 	pi->title = expand_title(repo->title_template, git_commit_summary(commit) ? git_commit_summary(commit) : "",
 		repo, branch, hex, n_files == 1 && key[0] ? &files[0] : NULL);
 	pi->body = build_body(git_commit_body(commit), repo, branch, hex, files, n_files);
+	for (i = 0; i < n_files && pi->error == NULL; i++)
+		if (files[i].oversize > 0)
+			pi->error = xasprintf("%s is %zu bytes, over max_migration_size (%ld bytes): not sent to "
+				"Bytebase; split it, or raise max_migration_size and re-queue it", files[i].path,
+				files[i].oversize, plan->max_size);
 }
 
 /*
@@ -444,6 +448,7 @@ plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, 
 {
 	char *seen_key;
 	bool in_ledger = false;
+	size_t size = 0;
 	int kept = 1;
 
 	f->path = migration_join_path(rc->base_directory, change->name);
@@ -455,9 +460,13 @@ plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, 
 		kept = -1;
 	else if (in_ledger)
 		kept = 0;
+	else if (plan->max_size > 0 && repo_blob_size(repo, &change->blob, &size, err) != 0)
+		kept = error_prefix(err, "%s", f->path);
+	else if (plan->max_size > 0 && size > (size_t)plan->max_size)
+		f->oversize = size;   /* queued, failed; its content is never loaded */
 	else if (repo_read_blob(repo, &change->blob, &f->content, &f->content_len, err) != 0)
 		kept = error_prefix(err, "%s", f->path);
-	else
+	if (kept == 1)
 		strset_add(&plan->seen, seen_key);
 	free(seen_key);
 	return kept;
@@ -580,7 +589,8 @@ write_plan(struct state *st, const struct repo_config *rc, const char *branch, c
 
 		ids[i] = 0;
 		git_oid_tostr(hex, sizeof(hex), &pi->commit);
-		ni = (struct state_new_issue){ rc->name, branch, hex, pi->key, pi->title, pi->body, status };
+		ni = (struct state_new_issue){ rc->name, branch, hex, pi->key, pi->title, pi->body,
+			pi->error ? "failed" : status, pi->error };
 		if (state_issue_insert(st, &ni, &id, err) != 0)
 			return -1;
 		if (id == 0)
@@ -595,6 +605,8 @@ write_plan(struct state *st, const struct repo_config *rc, const char *branch, c
 			if (state_migration_insert(st, &m, &inserted, err) != 0)
 				return -1;
 			queued += inserted;
+			if (inserted && f->oversize > 0 && res->oversized++ == 0)
+				snprintf(res->oversized_path, sizeof(res->oversized_path), "%s", f->path);
 		}
 		if (queued == 0) {
 			/* Every file was queued by someone else meanwhile: drop the empty issue. */
@@ -627,25 +639,18 @@ oid_from_hex(git_oid *out, const char *hex, struct error *err)
 }
 
 /*
- * The start record of a branch without a cursor, if one is valid for TIP: its tip must be TIP or an ancestor of
- * it (a record of an earlier life of the branch, or of a push that was rejected after pre-receive, is dropped).
+ * The start record of a branch without a cursor, if it is usable: the push it describes landed (its tip is in the
+ * repository: pre-receive may have written it for a push that was then refused) and its starting point still
+ * exists. A later push may have moved or rewound the branch since: the start then serves as a cursor would.
  */
 static int
 read_start(git_repository *repo, const struct catchup_request *req, struct branch_start *start, bool *found,
 	struct error *err)
 {
-	int r;
-
 	if (branch_start_read(repo, req->repo->name, req->branch, start, found, err) != 0)
 		return -1;
-	if (!*found)
-		return 0;
-	if (git_oid_equal(&start->tip, req->tip))
-		return 0;
-	r = repo_has_object(repo, &start->tip) ? git_graph_descendant_of(repo, req->tip, &start->tip) : 0;
-	if (r < 0)
-		git_error_clear();
-	if (r != 1) {
+	if (*found && (!repo_has_object(repo, &start->tip) ||
+	    (!start->from_root && !repo_has_object(repo, &start->from)))) {
 		branch_start_remove(repo, req->repo->name, req->branch, start);
 		*found = false;
 	}
@@ -686,8 +691,9 @@ keep_cursor(struct catchup_result *res, const git_oid *cursor, bool *move)
 }
 
 /*
- * Inside the transaction: decides where the catch-up starts (cursor, start record, the push's old id, or nothing),
- * collects the first-parent commits, plans and writes their issues. *move: the cursor is to be set to the tip.
+ * Inside the transaction: decides where the catch-up starts (the cursor; without one, the branch's start record,
+ * which serves as a cursor; the push's old id; or nothing), collects the first-parent commits, plans and writes
+ * their issues. *move: the cursor is to be set to the tip.
  */
 static int
 catch_up_locked(struct state *st, git_repository *repo, const struct catchup_request *req,
@@ -696,44 +702,54 @@ catch_up_locked(struct state *st, git_repository *repo, const struct catchup_req
 	const struct repo_config *cfg = req->repo;
 	struct fp_list list = { 0 };
 	struct plan plan = { 0 };
-	struct stop_list stops = { { NULL, NULL }, 0 }, walk_stops;
+	struct stop_list stops = { { NULL, NULL }, 0 };
 	const struct catchup_request *hide_other_refs = NULL;
 	long long *ids = NULL;
 	char cursor_hex[GIT_OID_HEXSZ + 1], tip_hex[GIT_OID_HEXSZ + 1];
 	git_oid cursor;
-	bool have_cursor = false;
+	bool have_cursor = false, cursor_row = false;
 	int passed, ret = -1;
 
 	*move = true;
-	if (state_cursor_get(st, cfg->name, req->branch, cursor_hex, &have_cursor, err) != 0)
+	plan.max_size = req->max_size;
+	if (state_cursor_get(st, cfg->name, req->branch, cursor_hex, &cursor_row, err) != 0)
 		return -1;
 	if (req->tip == NULL) {
 		res->deleted = true;
 		*move = false;
-		return have_cursor ? state_cursor_delete(st, cfg->name, req->branch, err) : 0;
+		branch_start_remove(repo, cfg->name, req->branch, NULL);
+		return cursor_row ? state_cursor_delete(st, cfg->name, req->branch, err) : 0;
 	}
 	git_oid_tostr(tip_hex, sizeof(tip_hex), req->tip);
-	if (have_cursor) {
+	if (cursor_row) {
 		if (oid_from_hex(&cursor, cursor_hex, err) != 0)
 			return -1;
+		have_cursor = true;
+	} else if (read_start(repo, req, start, have_start, err) != 0) {
+		return -1;
+	} else if (*have_start && !start->from_root) {
+		/* A push created the branch (this one, or one whose hook died): catch up from where it began. */
+		git_oid_cpy(&cursor, &start->from);
+		git_oid_tostr(cursor_hex, sizeof(cursor_hex), &cursor);
+		have_cursor = true;
+	}
+	if (have_cursor) {
 		if (git_oid_equal(&cursor, req->tip))
-			return keep_cursor(res, &cursor, move);
+			return cursor_row ? keep_cursor(res, &cursor, move) : 0;
 		if (!repo_has_object(repo, &cursor)) {
 			state_event(st, "warning", cfg->name, "%s: cursor commit %s is missing (history rewritten and "
 				"pruned); re-baselined at %s without reporting", req->branch, cursor_hex, tip_hex);
 			res->rebaselined = true;
 			return 0;
 		}
+		/*
+		 * A forced update counts the commits not reachable from the cursor. Not the old tip git reports: when
+		 * it differs from the cursor, the hook of the push that brought it died, and its commits were never
+		 * counted (a rewind now must not hide them); when it was counted, the cursor is past it anyway.
+		 */
 		stops.ids[stops.n++] = &cursor;
-		/* A forced update counts only commits reachable from neither the cursor nor the old tip. */
-		if (req->old != NULL && !git_oid_equal(req->old, &cursor) && repo_has_object(repo, req->old))
-			stops.ids[stops.n++] = req->old;
-	} else if (read_start(repo, req, start, have_start, err) != 0) {
-		return -1;
 	} else if (*have_start) {
-		/* A push created the branch (this one, or one whose hook died): catch up from where it began. */
-		if (!start->from_root)
-			stops.ids[stops.n++] = &start->from;
+		;   /* the push that created the branch brought its whole history: from the root */
 	} else if (req->origin == CATCHUP_HOOK && req->created) {
 		hide_other_refs = req;   /* no start record could be written: the other refs, inside the lock */
 	} else if (req->origin == CATCHUP_HOOK && req->old != NULL && repo_has_object(repo, req->old)) {
@@ -743,15 +759,11 @@ catch_up_locked(struct state *st, git_repository *repo, const struct catchup_req
 		return 0;
 	}
 
-	/* From a cursor, only the cursor ends the fast walk; a forced update hides the old tip too. */
-	walk_stops = stops;
-	if (have_cursor)
-		walk_stops.n = 1;
-	if (collect_commits(repo, req->tip, cfg->base_directory, &walk_stops, &stops, hide_other_refs, &list, NULL,
+	if (collect_commits(repo, req->tip, cfg->base_directory, &stops, &stops, hide_other_refs, &list, NULL,
 	    err) != 0)
 		goto out;
 	res->commits = list.len;
-	if (list.len == 0 && have_cursor) {
+	if (list.len == 0 && cursor_row) {
 		passed = git_graph_descendant_of(repo, &cursor, req->tip);
 		if (passed < 0) {
 			repo_error(err, "cannot compare %s with the cursor", tip_hex);
@@ -798,7 +810,12 @@ catchup_branch(struct state *st, git_repository *repo, const struct catchup_requ
 	}
 	if (state_commit(st, err) != 0)
 		goto out;
-	/* The cursor now says where the branch is: its start record has done its job. */
+	/* The cursor now says where the branch is: a start record for this tip has done its job. */
+	if (!have_start && req->created && req->tip != NULL) {
+		memset(&start, 0, sizeof(start));
+		git_oid_cpy(&start.tip, req->tip);
+		have_start = true;
+	}
 	if (have_start)
 		branch_start_remove(repo, req->repo->name, req->branch, &start);
 	ret = 0;
@@ -854,6 +871,7 @@ catchup_replay(struct state *st, git_repository *repo, const struct replay_reque
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
+	plan.max_size = req->max_size;
 	/* Scanning reads git only (and the ledger, read-only): no write lock is held while it runs. */
 	if (collect_commits(repo, req->to, rc->base_directory, &stops, &stops, NULL, &list, req, err) != 0)
 		goto out;

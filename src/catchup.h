@@ -35,6 +35,7 @@ struct catchup_request {
 	size_t n_pushed;
 	enum catchup_origin origin;
 	const char *status;          /* status of new issues: "local" (no Bytebase) or "pending" */
+	long max_size;               /* max_migration_size: a larger file makes its issue "failed"; 0: no limit */
 };
 
 struct catchup_result {
@@ -46,6 +47,8 @@ struct catchup_result {
 	bool deleted;                /* branch deleted: cursor dropped */
 	bool cursor_set;             /* cursor holds `cursor` after the call */
 	git_oid cursor;
+	size_t oversized;            /* migration files over max_size: their issues were queued as "failed" */
+	char oversized_path[256];    /* the first of them (truncated) */
 };
 
 /*
@@ -71,6 +74,7 @@ struct replay_request {
 	const git_oid *to;           /* inclusive tip */
 	bool dry_run;                /* write nothing */
 	const char *status;          /* status of new issues */
+	long max_size;               /* as in catchup_request */
 	void (*progress)(size_t commits_done, void *arg);   /* optional, called now and then while scanning */
 	void *progress_arg;
 };

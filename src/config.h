@@ -52,6 +52,12 @@ struct bytebase_config {
 	char *ca_file;            /* or NULL */
 };
 
+/*
+ * Default max_migration_size: 4 MiB. Bytebase keeps a statement in one sheet and echoes it in replies; base64 makes
+ * it a third larger, and a reply must stay under the client's 8 MiB cap (issue 9 item 3).
+ */
+#define CONFIG_MAX_MIGRATION_SIZE (4L * 1024 * 1024)
+
 struct config {
 	char *file;
 	char *state_dir;
@@ -60,6 +66,7 @@ struct config {
 	long poll_interval;
 	long poll_jitter;
 	long poll_timeout;
+	long max_migration_size;            /* bytes; a larger migration file is refused (pre-receive) or failed */
 	struct repo_config *repos;
 	size_t n_repos;
 };

@@ -131,6 +131,9 @@ report_result(const struct work_item *w, bool several_entries, const struct catc
 		snprintf(label, sizeof(label), "%s@%s", w->repo->name, w->branch);
 	else
 		snprintf(label, sizeof(label), "%s", w->branch);
+	if (res->oversized > 0)
+		log_warnx("%s: %s is over max_migration_size: queued as a failed issue, not sent to Bytebase%s", label,
+			res->oversized_path, res->oversized > 1 ? " (and more: see bbgitops issues --status failed)" : "");
 	if (res->rebaselined)
 		log_warnx("%s: the cursor's commit is gone (history rewritten and pruned); re-baselined at %.12s",
 			label, git_oid_tostr_s(&res->cursor));
@@ -156,6 +159,7 @@ item_request(git_repository *git, const struct config *cfg, const struct work_it
 		.n_pushed = n_pushed,
 		.origin = CATCHUP_HOOK,
 		.status = cfg->bytebase ? "pending" : "local",
+		.max_size = cfg->max_migration_size,
 	};
 	if (!str_is_zero_oid(w->update->new_hex)) {
 		if (git_oid_fromstr(&new_id, w->update->new_hex) < 0 || repo_peel_commit(git, &new_id, tip, err) != 0)

@@ -177,6 +177,10 @@ poll_report(const struct repo_config *rc, const char *branch, const struct catch
 			branch, hex);
 	else if (res->baseline_only)
 		log_info("%s@%s: first poll; watching from %.12s", rc->name, branch, hex);
+	if (res->oversized > 0)
+		log_warnx("%s@%s: %s is over max_migration_size: queued as a failed issue, not sent to Bytebase%s",
+			rc->name, branch, res->oversized_path,
+			res->oversized > 1 ? " (and more: see bbgitops issues --status failed)" : "");
 	if (res->issues > 0)
 		log_info("%s@%s: %zu migration%s queued as %zu rollout issue%s", rc->name, branch, res->migrations,
 			res->migrations == 1 ? "" : "s", res->issues, res->issues == 1 ? "" : "s");
@@ -185,7 +189,7 @@ poll_report(const struct repo_config *rc, const char *branch, const struct catch
 /* Catches BRANCH up to TIP (NULL: deleted) and keeps the mirror's pin (MIRROR non-NULL) on the cursor. */
 static int
 poll_branch(struct state *st, git_repository *repo, bool mirror, const struct repo_config *rc, const char *branch,
-	const git_oid *tip, const char *status, struct error *err)
+	const git_oid *tip, const char *status, long max_size, struct error *err)
 {
 	struct catchup_request req = { 0 };
 	struct catchup_result res;
@@ -201,6 +205,7 @@ poll_branch(struct state *st, git_repository *repo, bool mirror, const struct re
 	req.ref_name = ref_name;
 	req.origin = CATCHUP_POLL;
 	req.status = status;
+	req.max_size = max_size;
 	if (catchup_branch(st, repo, &req, &res, err) < 0) {
 		error_prefix(err, "%s@%s", rc->name, branch);
 		goto out;
@@ -312,7 +317,7 @@ poll_repo(const struct config *cfg, struct state *st, const struct repo_config *
 			error_prefix(&e, "%s@%s", rc->name, branch);
 			goto failed;
 		}
-		if (poll_branch(st, repo, mirror, rc, branch, &tip, status, &e) < 0)
+		if (poll_branch(st, repo, mirror, rc, branch, &tip, status, cfg->max_migration_size, &e) < 0)
 			goto failed;
 		goto next;
 failed:
@@ -330,7 +335,7 @@ next:
 
 		if (pc->seen || !config_branch_matches(rc, pc->branch))
 			continue;
-		if (poll_branch(st, repo, mirror, rc, pc->branch, NULL, status, &e) < 0) {
+		if (poll_branch(st, repo, mirror, rc, pc->branch, NULL, status, cfg->max_migration_size, &e) < 0) {
 			if (failed++ == 0)
 				*err = e;
 			else

@@ -68,6 +68,8 @@ is_sql_name(const char *path)
 }
 
 struct check {
+	git_repository *git;
+	long max_size;             /* max_migration_size */
 	const struct repo_config *repo;
 	const char *branch;
 	const char *ref;
@@ -99,6 +101,7 @@ check_delta(struct check *c, const git_diff_delta *d, struct error *err)
 	char *path = migration_join_path(c->repo->base_directory, rel);
 	struct migration_name m = { 0 };
 	bool delivered = false;
+	size_t size = 0;
 	int rc = 0;
 
 	if (!is_sql_name(rel))
@@ -126,6 +129,13 @@ check_delta(struct check *c, const git_diff_delta *d, struct error *err)
 			"lower-case .sql)");
 		goto out;
 	}
+	if (repo_blob_size(c->git, &d->new_file.id, &size, err) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if (size > (size_t)c->max_size)
+		problem(c, path, "%zu bytes, over max_migration_size (%ld bytes): split it, or raise the limit",
+			size, c->max_size);
 	if (d->status == GIT_DELTA_ADDED) {
 		char *key = version_key(m.version);
 
@@ -204,10 +214,10 @@ record_start(git_repository *git, const struct repo_config *repo, const char *br
 
 /* Checks one watched branch update; returns the number of problems, or -1 when the check itself failed. */
 static int
-check_update(git_repository *git, struct state *st, const struct repo_config *repo, const struct ref_update *u,
-	const struct catchup_pushed_ref *pushed, size_t n_pushed, struct error *err)
+check_update(git_repository *git, struct state *st, long max_size, const struct repo_config *repo,
+	const struct ref_update *u, const struct catchup_pushed_ref *pushed, size_t n_pushed, struct error *err)
 {
-	struct check c = { repo, u->ref + strlen("refs/heads/"), u->ref, st, { STRSET_INIT, STRLIST_INIT }, 0 };
+	struct check c = { git, max_size, repo, u->ref + strlen("refs/heads/"), u->ref, st, { STRSET_INIT, STRLIST_INIT }, 0 };
 	git_tree *before = NULL, *after = NULL;
 	git_diff *diff = NULL;
 	git_oid tip, old, boundary;
@@ -307,7 +317,7 @@ cmd_pre_receive(const struct cli *cli, int argc, char **argv)
 				log_warnx("%s; checking without the ledger", err.msg);
 				st = NULL;
 			}
-			found = check_update(git, st, &cfg->repos[j], &updates[i], pushed, n_updates, &err);
+			found = check_update(git, st, cfg->max_migration_size, &cfg->repos[j], &updates[i], pushed, n_updates, &err);
 			if (found < 0)
 				log_warnx("%s: %s; not checked", updates[i].ref, err.msg);
 			else

@@ -437,12 +437,14 @@ state_issue_insert(struct state *st, const struct state_new_issue *is, long long
 	int rc;
 
 	if (prepare_texts(st, &stmt, err,
-	    "INSERT INTO issues (repository, branch, commit_id, key, title, body, status, created_at, updated_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch(), unixepoch()) "
+	    "INSERT INTO issues (repository, branch, commit_id, key, title, body, status, last_error, created_at, "
+	    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, unixepoch(), unixepoch()) "
 	    "ON CONFLICT (repository, branch, commit_id, key) DO NOTHING RETURNING id",
 	    is->repository, is->branch, is->commit, is->key, is->title, is->body, is->status,
 	    (const char *)NULL) != 0)
 		return -1;
+	if (is->last_error != NULL)
+		sqlite3_bind_text(stmt, 8, is->last_error, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(stmt, 0);

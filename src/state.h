@@ -47,7 +47,8 @@ struct state_new_issue {
 	const char *key;      /* "" with group_by commit, the path with group_by file */
 	const char *title;
 	const char *body;
-	const char *status;   /* "local" or "pending" */
+	const char *status;   /* "local", "pending", or "failed" (with last_error) */
+	const char *last_error;   /* NULL unless failed from the start */
 };
 /* Inserts the issue unless (repository, branch, commit, key) exists: *id is the new id, or 0 when it existed. */
 int state_issue_insert(struct state *st, const struct state_new_issue *issue, long long *id, struct error *err);

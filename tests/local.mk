@@ -73,5 +73,8 @@ EXTRA_DIST += $(POLL_TESTS)
 # --- integration tests: nothing lost, whatever happens (issue 9; engine) ---
 NOTHING_LOST_TESTS =
 NOTHING_LOST_TESTS += %D%/t0110-branch-creation-failures.sh
+NOTHING_LOST_TESTS += %D%/t0120-big-push.sh
+NOTHING_LOST_TESTS += %D%/t0130-crash-loop.sh
+NOTHING_LOST_TESTS += %D%/t0140-max-migration-size.sh
 TESTS += $(NOTHING_LOST_TESTS)
 EXTRA_DIST += $(NOTHING_LOST_TESTS)
