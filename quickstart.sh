@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 top=$(pwd)
 
 packages="build-essential autoconf automake pkg-config libgit2-dev libcurl4-openssl-dev libconfig-dev
-	libsqlite3-dev libjansson-dev git python3 ca-certificates lighttpd sqlite3 procps psmisc"
+	libsqlite3-dev libjansson-dev git python3 ca-certificates lighttpd sqlite3 procps psmisc
+	python3-prometheus-client mandoc man-db bash-completion dpkg-dev debhelper lintian"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
@@ -106,7 +107,23 @@ run_test() {
 	say "sanitizer run with ASAN_OPTIONS=detect_leaks=$leaks"
 	ASAN_OPTIONS="detect_leaks=$leaks" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
 		check build-asan || [ "$(failed_points build-asan)" -gt 0 ] || extra=$((extra + 1))
-	exec build-aux/summarize-tests -e "$extra" build build-asan
+	package_test
+	exec build-aux/summarize-tests -e "$extra" build build-asan build-deb
+}
+
+# The Debian package (tests/t0890-debian-package.sh), once, in build-deb/: it builds the .deb, installs it with
+# dpkg -i, pushes through its hook, removes and purges it. It runs only as root with CI=true (a throw-away
+# machine) or BBGITOPS_TEST_DEB=1, and reports SKIP otherwise.
+package_test() {
+	mkdir -p build-deb
+	find build-deb -maxdepth 1 -name '*.trs' -type f -exec rm -f {} +
+	say "Debian package test (tests/t0890-debian-package.sh)"
+	env AM_TAP_AWK=awk TEST_SRCDIR="$top/tests" TEST_BUILDDIR="$top/build-deb" BBGITOPS="$top/build/bbgitops" \
+		build-aux/tap-driver.sh --test-name tests/t0890-debian-package.sh \
+		--log-file build-deb/t0890-debian-package.log --trs-file build-deb/t0890-debian-package.trs \
+		--color-tests no --enable-hard-errors yes --expect-failure no -- \
+		sh tests/t0890-debian-package.sh </dev/null || true
+	grep -e '^not ok' -e '^# SKIP' -e '^1\.\.0' build-deb/t0890-debian-package.log || true
 }
 
 run_demo() {

@@ -1,6 +1,7 @@
 /*
- * cmd_status.c — `bbgitops status [--json]`: per repository its watched branches' cursors and its issues by
- * status, the Bytebase dialect in use, and the recent warnings and errors from the event log.
+ * cmd_status.c — `bbgitops status [--json | --prometheus]`: per repository its watched branches' cursors and its
+ * issues by status, the Bytebase dialect in use, and the recent warnings and errors from the event log; or the
+ * metrics in the Prometheus text format (metrics.c).
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "metrics.h"
 #include "state.h"
 #include "util.h"
 
@@ -161,29 +163,42 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	json_t *status = NULL, *repos, *events;
+	struct sbuf metrics = SBUF_INIT;
 	struct error err = ERROR_INIT;
 	struct config *cfg = NULL;
 	struct state *st = NULL;
-	bool json = false, exists;
+	bool json = false, prometheus = false, exists;
 	char *dialect, *version;
 	size_t i;
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-		if (opt != 'j') {
-			fprintf(stderr, "usage: bbgitops status [--json]\n");
+		if ((opt != 'j' && opt != 'p') || (opt == 'j' ? prometheus : json)) {
+			fprintf(stderr, "usage: bbgitops status [--json | --prometheus]\n");
 			return 2;
 		}
-		json = true;
+		json = json || opt == 'j';
+		prometheus = prometheus || opt == 'p';
 	}
 	if ((rc = cli_load_config(cli, &cfg)) != 0)
 		return rc;
 	rc = 1;
 	if (cli_open_existing_state(cfg, &st, &exists, &err) != 0) {
 		fprintf(stderr, "bbgitops: %s\n", err.msg);
+		goto out;
+	}
+	if (prometheus) {
+		if (metrics_format(cfg, st, time_now(), &metrics, &err) < 0) {
+			fprintf(stderr, "bbgitops: %s\n", err.msg);
+			goto out;
+		}
+		fputs(sbuf_str(&metrics), stdout);
+		if (fflush(stdout) == 0 && !ferror(stdout))
+			rc = 0;
 		goto out;
 	}
 	status = json_object();
@@ -228,6 +243,7 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 		goto out;
 	rc = 0;
 out:
+	sbuf_release(&metrics);
 	json_decref(status);
 	state_close(st);
 	config_free(cfg);

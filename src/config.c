@@ -342,7 +342,7 @@ parse_repo(struct parser *p, const config_setting_t *g, struct repo_config *r, b
 static const char *const top_keys[] = { "state_dir", "bytebase", "hook", "poll", "repositories",
 	"max_migration_size", NULL };
 static const char *const hook_keys[] = { "deliver", NULL };
-static const char *const poll_keys[] = { "interval", "jitter", "timeout", NULL };
+static const char *const poll_keys[] = { "interval", "jitter", "timeout", "metrics_file", NULL };
 
 static void
 parse_root(struct parser *p, config_t *lc, struct config *cfg)
@@ -384,6 +384,10 @@ parse_root(struct parser *p, config_t *lc, struct config *cfg)
 		cfg->poll_interval = get_long(p, s, "interval", 120, 1, 86400 * 7);
 		cfg->poll_jitter = get_long(p, s, "jitter", 30, 0, 86400);
 		cfg->poll_timeout = get_long(p, s, "timeout", 300, 1, 86400);
+		cfg->poll_metrics_file = get_string(p, s, "metrics_file", false, "poll");
+		if (cfg->poll_metrics_file != NULL && cfg->poll_metrics_file[0] != '/')
+			parser_error(p, config_setting_get_member(s, "metrics_file"),
+				"'metrics_file' must be an absolute path");
 	}
 
 	repos = config_setting_get_member(root, "repositories");
@@ -507,6 +511,7 @@ config_free(struct config *cfg)
 		free(cfg->bytebase);
 	}
 	free(cfg->state_dir);
+	free(cfg->poll_metrics_file);
 	free(cfg->file);
 	free(cfg);
 }

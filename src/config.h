@@ -67,6 +67,7 @@ struct config {
 	long poll_jitter;
 	long poll_timeout;
 	long max_migration_size;            /* bytes; a larger migration file is refused (pre-receive) or failed */
+	char *poll_metrics_file;   /* written after every poll cycle (Prometheus textfile), or NULL */
 	struct repo_config *repos;
 	size_t n_repos;
 };

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "state.h"
+#include "state_metrics.h"
 #include "util.h"
 
 #define DELIVER_BACKOFF_BASE 10L       /* seconds before the first retry */
@@ -409,6 +410,8 @@ deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 	}
 	if (deliver_connect(ctx, &err) < 0) {
 		/* Not this issue's fault: the server or the configuration. Nothing is recorded on the issue. */
+		state_metric_add(ctx->st, STATE_METRIC_DELIVERY_ATTEMPTS, head->repository, 1);
+		state_metric_add(ctx->st, STATE_METRIC_DELIVERY_FAILURES, head->repository, 1);
 		log_warnx("bytebase: %s", err.msg);
 		state_event(ctx->st, "error", head->repository, "bytebase: %s", err.msg);
 		ctx->failures++;
@@ -426,6 +429,7 @@ deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 		rc = deliver_v2(ctx, repo, &issues[0], files, &pending, &err);
 	else
 		rc = deliver_v3(ctx, repo, &issues[0], files, &pending, &err);
+	state_metric_add(ctx->st, STATE_METRIC_DELIVERY_ATTEMPTS, head->repository, 1);
 	if (rc == 0 && outbox_mark_created(ctx->st, head->id, pending, &err) == 0) {
 		ctx->delivered++;
 		log_info("%s: issue %lld delivered as %s%s", head->repository, head->id, issues[0].bytebase_issue,
@@ -433,6 +437,7 @@ deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 		goto out;
 	}
 	ctx->failures++;
+	state_metric_add(ctx->st, STATE_METRIC_DELIVERY_FAILURES, head->repository, 1);
 	if (err.transient) {
 		delay = bb_retry_after(ctx->bb) >= 0 ? bb_retry_after(ctx->bb) : deliver_backoff(issues[0].attempts);
 		if (outbox_mark_transient(ctx->st, head->id, err.msg, delay, &err2) < 0)

@@ -9,7 +9,8 @@ bbgitops_common_sources = \
 	%D%/util.c %D%/util.h \
 	%D%/config.c %D%/config.h \
 	%D%/migration.c %D%/migration.h \
-	%D%/state.c %D%/state.h
+	%D%/state.c %D%/state.h \
+	%D%/state_metrics.c %D%/state_metrics.h
 
 # The git side: repository access and the engine.
 bbgitops_git_sources = \
@@ -40,6 +41,7 @@ bbgitops_SOURCES = \
 	%D%/pre_receive.c \
 	%D%/cmd_issues.c \
 	%D%/cmd_status.c \
+	%D%/metrics.c %D%/metrics.h \
 	%D%/cmd_check_config.c \
 	%D%/cmd_install_hook.c \
 	%D%/deliver_exec.c %D%/deliver.h \

@@ -13,7 +13,7 @@ static const char usage_text[] =
 	"  backfill REPO [--branch B] [--from REV] [--to REV] [--dry-run] [--json]\n"
 	"  deliver [--now] [--retry ID] [--skip ID]\n"
 	"  issues [--repo R] [--status S] [--json]\n"
-	"  status [--json]\n"
+	"  status [--json | --prometheus]\n"
 	"  check-config             print \"configuration OK\" or every error as FILE:LINE: message\n"
 	"  install-hook GIT_DIR [--pre-receive]\n"
 	"  --help, --version\n"

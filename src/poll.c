@@ -24,9 +24,11 @@
 #include "config.h"
 #include "deliver.h"
 #include "log.h"
+#include "metrics.h"
 #include "remote.h"
 #include "repo.h"
 #include "state.h"
+#include "state_metrics.h"
 #include "util.h"
 
 static volatile int poll_stop;           /* SIGTERM/SIGINT: stop between repositories */
@@ -264,8 +266,10 @@ poll_repo(const struct config *cfg, struct state *st, const struct repo_config *
 			goto out;
 		}
 	} else {
-		if (remote_update(cfg->state_dir, rc, cfg->poll_timeout, &repo, &ures, err) < 0)
+		if (remote_update(cfg->state_dir, rc, cfg->poll_timeout, &repo, &ures, err) < 0) {
+			state_metric_add(st, STATE_METRIC_FETCH_FAILURES, rc->name, 1);
 			goto out;
+		}
 		if (ures.fetched)
 			log_debug("%s: fetched (%zu watched branch%s moved)", rc->name, ures.moved,
 				ures.moved == 1 ? "" : "es");
@@ -443,7 +447,10 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 		if (poll_repo(cfg, st, rc, status, &err) < 0) {
 			log_warnx("%s", err.msg);
 			state_event(st, "error", rc->name, "poll: %s", err.msg);
+			state_metric_add(st, STATE_METRIC_POLL_FAILURES, rc->name, 1);
 			failed++;
+		} else if (!poll_stop) {
+			state_metric_set(st, STATE_METRIC_LAST_POLL, rc->name, time_now());
 		}
 		done++;
 	}
@@ -463,6 +470,13 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 			failed++;
 		} else if (d > 0) {
 			log_warnx("delivery: some issues failed or wait for a retry (see `bbgitops issues`)");
+			failed++;
+		}
+	}
+	if (cfg->poll_metrics_file != NULL) {
+		error_clear(&err);
+		if (metrics_update_file(cfg, &err) < 0) {
+			log_warnx("%s", err.msg);
 			failed++;
 		}
 	}

@@ -76,6 +76,12 @@ static const char *const schema_steps[] = {
 	"CREATE TABLE settings ("
 	"  key TEXT PRIMARY KEY,"
 	"  value TEXT) STRICT;",
+	/* 1 → 2: counters and timestamps for the metrics (state_metrics.c), per repository ('' for none). */
+	"CREATE TABLE metrics ("
+	"  name TEXT NOT NULL,"
+	"  repository TEXT NOT NULL,"
+	"  value INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, repository)) STRICT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 

@@ -79,3 +79,14 @@ NOTHING_LOST_TESTS += %D%/t0140-max-migration-size.sh
 NOTHING_LOST_TESTS += %D%/t0150-existing-commit-new-branch.sh
 TESTS += $(NOTHING_LOST_TESTS)
 EXTRA_DIST += $(NOTHING_LOST_TESTS)
+
+# --- operator's kit: manual pages, metrics, completion, Debian package (issue 14: opkit) ---
+OPKIT_TESTS =
+OPKIT_TESTS += %D%/t0810-man-pages.sh
+OPKIT_TESTS += %D%/t0820-metrics.sh
+OPKIT_TESTS += %D%/t0830-completion.sh
+EXTRA_DIST += %D%/check-man-pages.py %D%/prom-samples.py
+# Installs a package system-wide: run once by quickstart.sh test (in build-deb/), not by make check.
+EXTRA_DIST += %D%/t0890-debian-package.sh
+TESTS += $(OPKIT_TESTS)
+EXTRA_DIST += $(OPKIT_TESTS)

@@ -1,0 +1,165 @@
+/*
+ * state_metrics.c — the metrics' SQL: the counters table (schema step 2 in state.c) and the per-repository reads of
+ * issue counts, the oldest pending issue and the counters. Formatting is metrics.c's job; nothing here knows
+ * Prometheus. Every statement binds its parameters.
+ */
+#include "state_metrics.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "util.h"
+
+static void
+metric_write(struct state *st, const char *sql, const char *name, const char *repository, long long value)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct error err = ERROR_INIT;
+
+	if (st == NULL)
+		return;
+	if (sqlite3_prepare_v2(state_db(st), sql, -1, &stmt, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, repository ? repository : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, value);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(stmt);
+	return;
+fail:
+	state_error(st, &err, "recording metric");
+	log_warnx("%s %s: %s", name, repository ? repository : "", err.msg);
+	sqlite3_finalize(stmt);
+}
+
+void
+state_metric_add(struct state *st, const char *name, const char *repository, long long delta)
+{
+	metric_write(st, "INSERT INTO metrics (name, repository, value) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT (name, repository) DO UPDATE SET value = value + excluded.value", name, repository, delta);
+}
+
+void
+state_metric_set(struct state *st, const char *name, const char *repository, long long value)
+{
+	metric_write(st, "INSERT INTO metrics (name, repository, value) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT (name, repository) DO UPDATE SET value = excluded.value", name, repository, value);
+}
+
+/* Where each status's count and each counter goes in struct state_metrics_repo. */
+static long long *
+issue_slot(struct state_metrics_repo *m, const char *status)
+{
+	if (strcmp(status, "local") == 0)
+		return &m->issues_local;
+	if (strcmp(status, "pending") == 0)
+		return &m->issues_pending;
+	if (strcmp(status, "created") == 0)
+		return &m->issues_created;
+	if (strcmp(status, "failed") == 0)
+		return &m->issues_failed;
+	if (strcmp(status, "skipped") == 0)
+		return &m->issues_skipped;
+	return NULL;
+}
+
+static long long *
+counter_slot(struct state_metrics_repo *m, const char *name)
+{
+	if (strcmp(name, STATE_METRIC_POLL_FAILURES) == 0)
+		return &m->poll_failures;
+	if (strcmp(name, STATE_METRIC_FETCH_FAILURES) == 0)
+		return &m->fetch_failures;
+	if (strcmp(name, STATE_METRIC_LAST_POLL) == 0)
+		return &m->last_successful_poll;
+	if (strcmp(name, STATE_METRIC_DELIVERY_ATTEMPTS) == 0)
+		return &m->delivery_attempts;
+	if (strcmp(name, STATE_METRIC_DELIVERY_FAILURES) == 0)
+		return &m->delivery_failures;
+	return NULL;
+}
+
+int
+state_metrics_repo(struct state *st, const char *repository, struct state_metrics_repo *out, struct error *err)
+{
+	static const char *const queries[] = {
+		"SELECT status, count(*) FROM issues WHERE repository = ?1 GROUP BY status",
+		"SELECT 'oldest', min(created_at) FROM issues WHERE repository = ?1 AND status = 'pending'",
+		"SELECT name, value FROM metrics WHERE repository = ?1",
+	};
+	struct state_metrics_repo m;
+	sqlite3_stmt *stmt = NULL;
+	size_t q;
+	int rc = -1;
+
+	memset(&m, 0, sizeof(m));
+	/* One read transaction: the counts and the counters are one snapshot. */
+	if (sqlite3_exec(state_db(st), "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		state_error(st, err, "reading metrics");
+		return -1;
+	}
+	for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+		int step;
+
+		if (sqlite3_prepare_v2(state_db(st), queries[q], -1, &stmt, NULL) != SQLITE_OK) {
+			state_error(st, err, "reading metrics");
+			goto out;
+		}
+		sqlite3_bind_text(stmt, 1, repository, -1, SQLITE_STATIC);
+		while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+			const char *key = (const char *)sqlite3_column_text(stmt, 0);
+			long long *slot;
+
+			if (key == NULL)
+				continue;
+			if (q == 0)
+				slot = issue_slot(&m, key);
+			else if (q == 1)
+				slot = &m.oldest_pending_created_at;
+			else
+				slot = counter_slot(&m, key);
+			if (slot != NULL)
+				*slot = sqlite3_column_int64(stmt, 1);
+		}
+		if (step != SQLITE_DONE) {
+			state_error(st, err, "reading metrics");
+			goto out;
+		}
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+	}
+	*out = m;
+	rc = 0;
+out:
+	sqlite3_finalize(stmt);
+	sqlite3_exec(state_db(st), "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
+int
+state_metrics_db_size(struct state *st, long long *bytes, struct error *err)
+{
+	static const char *const suffixes[] = { "", "-wal" };
+	long long total = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *path = xasprintf("%s/state.db%s", state_dir(st), suffixes[i]);
+		struct stat sb;
+
+		if (stat(path, &sb) == 0) {
+			total += (long long)sb.st_size;
+		} else if (errno != ENOENT || i == 0) {
+			error_set(err, false, "%s: %s", path, strerror(errno));
+			free(path);
+			return -1;
+		}
+		free(path);
+	}
+	*bytes = total;
+	return 0;
+}
