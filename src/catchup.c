@@ -610,17 +610,8 @@ write_plan(struct state *st, const struct repo_config *rc, const char *branch, c
 		}
 		if (queued == 0) {
 			/* Every file was queued by someone else meanwhile: drop the empty issue. */
-			sqlite3_stmt *stmt = NULL;
-
-			if (sqlite3_prepare_v2(state_db(st), "DELETE FROM issues WHERE id = ?1", -1, &stmt, NULL) !=
-			    SQLITE_OK)
-				return state_error(st, err, "dropping empty issue");
-			sqlite3_bind_int64(stmt, 1, id);
-			if (sqlite3_step(stmt) != SQLITE_DONE) {
-				sqlite3_finalize(stmt);
-				return state_error(st, err, "dropping empty issue");
-			}
-			sqlite3_finalize(stmt);
+			if (state_issue_drop(st, id, err) != 0)
+				return -1;
 			continue;
 		}
 		ids[i] = id;

@@ -9,7 +9,7 @@ bbgitops_common_sources = \
 	%D%/util.c %D%/util.h \
 	%D%/config.c %D%/config.h \
 	%D%/migration.c %D%/migration.h \
-	%D%/state.c %D%/state.h \
+	%D%/state.c %D%/state.h %D%/state_internal.h \
 	%D%/state_metrics.c %D%/state_metrics.h
 
 # The git side: repository access and the engine.
@@ -23,7 +23,7 @@ bbgitops_git_sources = \
 bbgitops_delivery_sources = \
 	%D%/http.c %D%/http.h \
 	%D%/bytebase.c %D%/bytebase.h \
-	%D%/outbox.c %D%/outbox.h \
+	%D%/state_outbox.c %D%/outbox.h \
 	%D%/deliver.c %D%/deliver.h \
 	%D%/cmd_deliver.c
 

@@ -118,42 +118,24 @@ poll_cursors_clear(struct poll_cursors *c)
 static int
 poll_cursors_load(struct state *st, const char *repository, struct poll_cursors *out, struct error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	size_t cap = 0;
-	int rc, rv = -1;
+	struct state_cursor *rows = NULL;
+	size_t n = 0, i;
 
-	if (sqlite3_prepare_v2(state_db(st), "SELECT branch, commit_id FROM cursors WHERE repository = ?1", -1,
-		&stmt, NULL) != SQLITE_OK) {
-		state_error(st, err, "reading cursors");
-		goto out;
-	}
-	sqlite3_bind_text(stmt, 1, repository, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *branch = (const char *)sqlite3_column_text(stmt, 0);
-		const char *hex = (const char *)sqlite3_column_text(stmt, 1);
-		struct poll_cursor *pc;
+	if (state_cursors_list(st, repository, &rows, &n, err) != 0)
+		return -1;
+	out->items = xcalloc(n + 1, sizeof(*out->items));
+	for (i = 0; i < n; i++) {
+		struct poll_cursor *pc = &out->items[out->len];
 
-		if (branch == NULL || hex == NULL)
+		if (git_oid_fromstr(&pc->commit, rows[i].commit) < 0)
 			continue;
-		if (out->len == cap) {
-			cap = cap ? cap * 2 : 4;
-			out->items = xrealloc(out->items, cap * sizeof(*out->items));
-		}
-		pc = &out->items[out->len];
-		if (git_oid_fromstr(&pc->commit, hex) < 0)
-			continue;
-		pc->branch = xstrdup(branch);
+		pc->branch = rows[i].branch;
+		rows[i].branch = NULL;
 		pc->seen = false;
 		out->len++;
 	}
-	if (rc != SQLITE_DONE) {
-		state_error(st, err, "reading cursors");
-		goto out;
-	}
-	rv = 0;
-out:
-	sqlite3_finalize(stmt);
-	return rv;
+	state_cursors_free(rows, n);
+	return 0;
 }
 
 static struct poll_cursor *
