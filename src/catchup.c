@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "branch_start.h"
+#include "issue_text.h"
 #include "migration.h"
 #include "repo.h"
 #include "util.h"
@@ -335,86 +336,13 @@ planned_file_cmp(const void *a, const void *b)
 	return migration_order_cmp(fa->name.version, fa->path, fb->name.version, fb->path);
 }
 
-/* Title from the template: {subject} {repository} {branch} {commit} {short} {path} {version}; at most 200 bytes. */
-static char *
-expand_title(const char *tmpl, const char *subject, const struct repo_config *repo, const char *branch,
-	const char *commit_hex, const struct planned_file *file)
-{
-	struct sbuf sb = SBUF_INIT;
-	const char *p = tmpl;
-
-	while (*p) {
-		const char *close = *p == '{' ? strchr(p, '}') : NULL;
-		size_t n = close ? (size_t)(close - p - 1) : 0;
-		const char *value = NULL;
-
-		if (close != NULL) {
-			if (n == 7 && strncmp(p + 1, "subject", n) == 0)
-				value = subject;
-			else if (n == 10 && strncmp(p + 1, "repository", n) == 0)
-				value = repo->name;
-			else if (n == 6 && strncmp(p + 1, "branch", n) == 0)
-				value = branch;
-			else if (n == 6 && strncmp(p + 1, "commit", n) == 0)
-				value = commit_hex;
-			else if (n == 4 && strncmp(p + 1, "path", n) == 0)
-				value = file ? file->path : "";
-			else if (n == 7 && strncmp(p + 1, "version", n) == 0)
-				value = file ? file->name.version : "";
-			else if (n == 5 && strncmp(p + 1, "short", n) == 0) {
-				sbuf_add(&sb, commit_hex, 12);
-				p = close + 1;
-				continue;
-			}
-		}
-		if (value != NULL) {
-			sbuf_adds(&sb, value);
-			p = close + 1;
-		} else {
-			sbuf_add(&sb, p, 1);
-			p++;
-		}
-	}
-	if (sb.len > 200) {
-		size_t cut = 200;
-
-		while (cut > 0 && ((unsigned char)sb.buf[cut] & 0xC0) == 0x80)
-			cut--;   /* do not split a UTF-8 sequence */
-		sb.buf[cut] = '\0';
-		sb.len = cut;
-	}
-	if (sb.len == 0)
-		sbuf_addf(&sb, "%s", commit_hex);
-	return sbuf_detach(&sb);
-}
-
-static char *
-build_body(const char *commit_body, const struct repo_config *repo, const char *branch, const char *commit_hex,
-	const struct planned_file *files, size_t n_files)
-{
-	struct sbuf sb = SBUF_INIT;
-	size_t i;
-
-	if (commit_body != NULL && commit_body[0] != '\0') {
-		sbuf_adds(&sb, commit_body);
-		while (sb.len > 0 && sb.buf[sb.len - 1] == '\n')
-			sb.buf[--sb.len] = '\0';
-		sbuf_adds(&sb, "\n\n");
-	}
-	sbuf_adds(&sb, "Migration files:\n");
-	for (i = 0; i < n_files; i++)
-		sbuf_addf(&sb, "- %s (version %s, %s)\n", files[i].path, files[i].name.version,
-			migration_type_name(files[i].name.type));
-	sbuf_addf(&sb, "\nbbgitops: %s@%s %s", repo->name, branch, commit_hex);
-	return sbuf_detach(&sb);
-}
-
 static void
 plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *repo, const char *branch,
 	struct planned_file *files, size_t n_files, const char *key)
 {
 	struct planned_issue *pi;
-	char hex[GIT_OID_HEXSZ + 1];
+	struct issue_text_file *shown;
+	char hex[GIT_OID_HEXSZ + 1], *subject, *body;
 	size_t i;
 
 	if (plan->len == plan->cap) {
@@ -428,9 +356,18 @@ plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *
 	pi->files = files;
 	pi->n_files = n_files;
 	pi->key = xstrdup(key);
-	pi->title = expand_title(repo->title_template, git_commit_summary(commit) ? git_commit_summary(commit) : "",
-		repo, branch, hex, n_files == 1 && key[0] ? &files[0] : NULL);
-	pi->body = build_body(git_commit_body(commit), repo, branch, hex, files, n_files);
+	subject = issue_text_decode(git_commit_summary(commit), git_commit_message_encoding(commit));
+	body = issue_text_decode(git_commit_body(commit), git_commit_message_encoding(commit));
+	shown = xcalloc(n_files + 1, sizeof(*shown));
+	for (i = 0; i < n_files; i++)
+		shown[i] = (struct issue_text_file){ files[i].path, files[i].name.version,
+			migration_type_name(files[i].name.type) };
+	pi->title = issue_text_title(repo->title_template, subject ? subject : "", repo->name, branch, hex,
+		n_files == 1 && key[0] ? &shown[0] : NULL);
+	pi->body = issue_text_body(body, repo->name, branch, hex, shown, n_files);
+	free(shown);
+	free(subject);
+	free(body);
 	for (i = 0; i < n_files && pi->error == NULL; i++)
 		if (files[i].oversize > 0)
 			pi->error = xasprintf("%s is %zu bytes, over max_migration_size (%ld bytes): not sent to "

@@ -77,6 +77,7 @@ NOTHING_LOST_TESTS += %D%/t0120-big-push.sh
 NOTHING_LOST_TESTS += %D%/t0130-crash-loop.sh
 NOTHING_LOST_TESTS += %D%/t0140-max-migration-size.sh
 NOTHING_LOST_TESTS += %D%/t0150-existing-commit-new-branch.sh
+NOTHING_LOST_TESTS += %D%/t0160-non-utf8-text.sh
 TESTS += $(NOTHING_LOST_TESTS)
 EXTRA_DIST += $(NOTHING_LOST_TESTS)
 
