@@ -70,6 +70,12 @@ EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
 
+# --- unit tests: the issue text (engine) ---
+check_PROGRAMS += %D%/unit/test-issue-text
+%C%_unit_test_issue_text_SOURCES = %D%/unit/test-issue-text.c src/issue_text.c src/util.c
+%C%_unit_test_issue_text_CFLAGS = $(unit_cflags)
+%C%_unit_test_issue_text_LDADD = $(unit_ldadd)
+
 # --- integration tests: nothing lost, whatever happens (issue 9; engine) ---
 NOTHING_LOST_TESTS =
 NOTHING_LOST_TESTS += %D%/t0110-branch-creation-failures.sh
