@@ -380,7 +380,7 @@ plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *
  * content read), 0 when it was seen before, -1 on error.
  */
 static int
-plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, const char *branch,
+plan_file(struct state *st, git_repository *repo, const struct repo_config *cfg, const char *branch,
 	const struct repo_change *change, struct planned_file *f, struct plan *plan, struct error *err)
 {
 	char *seen_key;
@@ -388,12 +388,12 @@ plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, 
 	size_t size = 0;
 	int kept = 1;
 
-	f->path = migration_join_path(rc->base_directory, change->name);
+	f->path = migration_join_path(cfg->base_directory, change->name);
 	git_oid_tostr(f->blob, sizeof(f->blob), &change->blob);
 	seen_key = xasprintf("%s\n%s", f->path, f->blob);
 	if (strset_contains(&plan->seen, seen_key))
 		kept = 0;
-	else if (st != NULL && state_ledger_contains(st, rc->name, branch, f->path, f->blob, &in_ledger, err) != 0)
+	else if (st != NULL && state_ledger_contains(st, cfg->name, branch, f->path, f->blob, &in_ledger, err) != 0)
 		kept = -1;
 	else if (in_ledger)
 		kept = 0;
@@ -416,7 +416,7 @@ plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, 
  */
 static int
 plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tree_cache *trees,
-	const struct repo_config *rc, const char *branch, const struct fp_commit *fc, const git_oid *parent_base,
+	const struct repo_config *cfg, const char *branch, const struct fp_commit *fc, const git_oid *parent_base,
 	struct plan *plan, struct error *err)
 {
 	git_commit *commit = NULL;
@@ -436,7 +436,7 @@ plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tr
 
 		if (!migration_parse(changes[i].name, &f->name))
 			continue;
-		kept = plan_file(st, repo, rc, branch, &changes[i], f, plan, err);
+		kept = plan_file(st, repo, cfg, branch, &changes[i], f, plan, err);
 		if (kept <= 0)
 			planned_file_clear(f);
 		if (kept < 0)
@@ -449,16 +449,16 @@ plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tr
 			goto out;
 		}
 		qsort(files, n_files, sizeof(*files), planned_file_cmp);
-		if (rc->group_by == GROUP_BY_FILE) {
+		if (cfg->group_by == GROUP_BY_FILE) {
 			for (i = 0; i < n_files; i++) {
 				struct planned_file *one = xmalloc(sizeof(*one));
 
 				*one = files[i];
-				plan_add_issue(plan, commit, rc, branch, one, 1, one->path);
+				plan_add_issue(plan, commit, cfg, branch, one, 1, one->path);
 			}
 			free(files);
 		} else {
-			plan_add_issue(plan, commit, rc, branch, files, n_files, "");
+			plan_add_issue(plan, commit, cfg, branch, files, n_files, "");
 		}
 		files = NULL;
 		n_files = 0;
@@ -475,13 +475,13 @@ out:
 
 /* Plans every commit of LIST whose base subtree differs from its first parent's, oldest first. */
 static int
-plan_commits(struct state *st, git_repository *repo, const struct repo_config *rc, const char *branch,
+plan_commits(struct state *st, git_repository *repo, const struct repo_config *cfg, const char *branch,
 	const struct fp_list *list, struct plan *plan, struct error *err)
 {
 	struct repo_tree_cache trees = REPO_TREE_CACHE_INIT;
 	git_odb *odb = NULL;
 	size_t i;
-	int rc2 = 0;
+	int ret = 0;
 
 	if (git_repository_odb(&odb, repo) < 0)
 		return repo_error(err, "cannot open the object database");
@@ -499,20 +499,20 @@ plan_commits(struct state *st, git_repository *repo, const struct repo_config *r
 		}
 		if (!fc->has_base || (parent_has && git_oid_equal(&fc->base, parent_base)))
 			continue;
-		if (plan_commit(st, repo, odb, &trees, rc, branch, fc, parent_has ? parent_base : NULL, plan,
+		if (plan_commit(st, repo, odb, &trees, cfg, branch, fc, parent_has ? parent_base : NULL, plan,
 		    err) != 0) {
-			rc2 = -1;
+			ret = -1;
 			break;
 		}
 	}
 	repo_tree_cache_clear(&trees);
 	git_odb_free(odb);
-	return rc2;
+	return ret;
 }
 
 /* Writes the planned issues and their ledger rows; files the ledger gained meanwhile are dropped. */
 static int
-write_plan(struct state *st, const struct repo_config *rc, const char *branch, const char *status,
+write_plan(struct state *st, const struct repo_config *cfg, const char *branch, const char *status,
 	struct plan *plan, long long *ids, struct catchup_result *res, struct error *err)
 {
 	size_t i, j;
@@ -526,7 +526,7 @@ write_plan(struct state *st, const struct repo_config *rc, const char *branch, c
 
 		ids[i] = 0;
 		git_oid_tostr(hex, sizeof(hex), &pi->commit);
-		ni = (struct state_new_issue){ rc->name, branch, hex, pi->key, pi->title, pi->body,
+		ni = (struct state_new_issue){ cfg->name, branch, hex, pi->key, pi->title, pi->body,
 			pi->error ? "failed" : status, pi->error };
 		if (state_issue_insert(st, &ni, &id, err) != 0)
 			return -1;
@@ -534,7 +534,7 @@ write_plan(struct state *st, const struct repo_config *rc, const char *branch, c
 			continue;   /* the same commit's issue exists already: finding it twice never creates it twice */
 		for (j = 0; j < pi->n_files; j++) {
 			struct planned_file *f = &pi->files[j];
-			struct state_new_migration m = { rc->name, branch, f->path, f->blob, f->name.version,
+			struct state_new_migration m = { cfg->name, branch, f->path, f->blob, f->name.version,
 				migration_type_name(f->name.type), f->name.description, hex, id, f->content,
 				f->content_len };
 			bool inserted = false;
@@ -756,41 +756,43 @@ out:
 	return ret;
 }
 
-/* A state_issue view of a planned issue, for on_issue callbacks. */
+/* The issue record of planned issue I, for on_issue callbacks: owned (state_issue_clear), like a listed one. */
 static void
-issue_view(const struct plan *plan, size_t i, long long id, const char *status, const char *repository,
-	const char *branch, struct state_issue *out, char *commit_hex)
+issue_record(const struct plan *plan, size_t i, long long id, const char *status, const char *repository,
+	const char *branch, struct state_issue *out)
 {
 	const struct planned_issue *pi = &plan->issues[i];
+	char hex[GIT_OID_HEXSZ + 1];
 	size_t j;
 
 	memset(out, 0, sizeof(*out));
-	git_oid_tostr(commit_hex, GIT_OID_HEXSZ + 1, &pi->commit);
+	git_oid_tostr(hex, sizeof(hex), &pi->commit);
 	out->id = id;
-	out->repository = (char *)repository;
-	out->branch = (char *)branch;
-	out->commit = commit_hex;
-	out->key = pi->key;
-	out->title = pi->title;
-	out->body = pi->body;
-	out->status = (char *)status;
+	out->repository = xstrdup(repository);
+	out->branch = xstrdup(branch);
+	out->commit = xstrdup(hex);
+	out->key = xstrdup(pi->key);
+	out->title = xstrdup(pi->title);
+	out->body = xstrdup(pi->body);
+	out->status = xstrdup(pi->error != NULL && status != NULL ? "failed" : status);
+	out->last_error = xstrdup(status != NULL ? pi->error : NULL);
 	out->files = xcalloc(pi->n_files ? pi->n_files : 1, sizeof(*out->files));
 	out->n_files = pi->n_files;
 	for (j = 0; j < pi->n_files; j++) {
-		out->files[j].path = pi->files[j].path;
-		out->files[j].version = pi->files[j].name.version;
-		out->files[j].type = (char *)migration_type_name(pi->files[j].name.type);
-		out->files[j].blob = (char *)pi->files[j].blob;
-		out->files[j].description = pi->files[j].name.description;
+		out->files[j].path = xstrdup(pi->files[j].path);
+		out->files[j].version = xstrdup(pi->files[j].name.version);
+		out->files[j].type = xstrdup(migration_type_name(pi->files[j].name.type));
+		out->files[j].blob = xstrdup(pi->files[j].blob);
+		out->files[j].description = xstrdup(pi->files[j].name.description);
 	}
 }
 
 int
 catchup_replay(struct state *st, git_repository *repo, const struct replay_request *req,
-	int (*on_issue)(const struct state_issue *issue, void *arg), void *arg, struct catchup_result *res,
+	int (*on_issue)(struct state_issue *issue, void *arg), void *arg, struct catchup_result *res,
 	struct error *err)
 {
-	const struct repo_config *rc = req->repo;
+	const struct repo_config *cfg = req->repo;
 	struct stop_list stops = { { req->from, NULL }, req->from ? 1 : 0 };
 	struct fp_list list = { 0 };
 	struct plan plan = { 0 };
@@ -801,10 +803,10 @@ catchup_replay(struct state *st, git_repository *repo, const struct replay_reque
 	memset(res, 0, sizeof(*res));
 	plan.max_size = req->max_size;
 	/* Scanning reads git only (and the ledger, read-only): no write lock is held while it runs. */
-	if (collect_commits(repo, req->to, rc->base_directory, &stops, &stops, NULL, &list, req, err) != 0)
+	if (collect_commits(repo, req->to, cfg->base_directory, &stops, &stops, NULL, &list, req, err) != 0)
 		goto out;
 	res->commits = list.len;
-	if (plan_commits(st, repo, rc, req->branch, &list, &plan, err) != 0)
+	if (plan_commits(st, repo, cfg, req->branch, &list, &plan, err) != 0)
 		goto out;
 	ids = xcalloc(plan.len ? plan.len : 1, sizeof(*ids));
 	if (req->dry_run) {
@@ -814,32 +816,31 @@ catchup_replay(struct state *st, git_repository *repo, const struct replay_reque
 	} else {
 		if (state_begin_immediate(st, err) != 0)
 			goto out;
-		if (write_plan(st, rc, req->branch, req->status, &plan, ids, res, err) != 0 ||
+		if (write_plan(st, cfg, req->branch, req->status, &plan, ids, res, err) != 0 ||
 		    state_commit(st, err) != 0) {
 			state_rollback(st);
 			goto out;
 		}
 	}
 	for (i = 0; on_issue != NULL && i < plan.len; i++) {
-		struct state_issue view;
-		char hex[GIT_OID_HEXSZ + 1];
-		int rc2;
+		struct state_issue record;
+		int stop;
 
 		if (!req->dry_run && ids[i] == 0)
 			continue;
-		issue_view(&plan, i, req->dry_run ? 0 : ids[i], req->dry_run ? NULL : req->status, rc->name,
-			req->branch, &view, hex);
-		rc2 = on_issue(&view, arg);
-		free(view.files);
-		if (rc2 != 0) {
-			ret = rc2;
+		issue_record(&plan, i, req->dry_run ? 0 : ids[i], req->dry_run ? NULL : req->status, cfg->name,
+			req->branch, &record);
+		stop = on_issue(&record, arg);
+		state_issue_clear(&record);
+		if (stop != 0) {
+			ret = stop;
 			goto out;
 		}
 	}
 	ret = 0;
 out:
 	if (ret < 0)
-		error_prefix(err, "%s: %s", rc->name, req->branch);
+		error_prefix(err, "%s: %s", cfg->name, req->branch);
 	free(ids);
 	plan_free(&plan);
 	fp_list_free(&list);

@@ -82,10 +82,11 @@ struct replay_request {
 /*
  * Replays the first-parent commits in (from, to]: issues for migrations the ledger has not seen. Never moves a
  * cursor. Calls on_issue (may be NULL) for each issue queued — or that would be, in a dry run (id 0, status NULL)
- * — oldest first. A non-zero return from on_issue stops the replay with that value.
+ * — oldest first, with a record it owns: it may keep the contents (moving them out and leaving the record zeroed);
+ * what it leaves is freed after the call. A non-zero return from on_issue stops the replay with that value.
  */
 int catchup_replay(struct state *st, git_repository *repo, const struct replay_request *req,
-	int (*on_issue)(const struct state_issue *issue, void *arg), void *arg, struct catchup_result *res,
+	int (*on_issue)(struct state_issue *issue, void *arg), void *arg, struct catchup_result *res,
 	struct error *err);
 
 /*
