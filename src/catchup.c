@@ -1,9 +1,9 @@
 /*
- * catchup.c — the engine (design §3). Finds the first-parent commits of a tip that the cursor has not seen,
- * reads what each changed directly under the base directory (subtree ids compared first, carried from child to
- * parent so every commit's tree is looked up once), turns new migration files into rollout issues deduplicated by
- * the ledger, and moves the cursor — all in one BEGIN IMMEDIATE transaction, so concurrent hooks and pollers
- * serialize and each sees the cursor the other left.
+ * catchup.c — the engine (design §3). Decides where a branch's catch-up starts (its cursor; without one, the start
+ * record of a push that created it; the push's old id; or nothing), has walk.c find the first-parent commits
+ * since, reads what each changed directly under the base directory, turns new migration files into rollout issues
+ * (text from issue_text.c) deduplicated by the ledger, and moves the cursor — in one BEGIN IMMEDIATE transaction,
+ * so concurrent hooks and pollers serialize and each sees the cursor the other left.
  */
 #include "catchup.h"
 
@@ -15,34 +15,8 @@
 #include "issue_text.h"
 #include "migration.h"
 #include "repo.h"
+#include "walk.h"
 #include "util.h"
-
-/* One first-parent commit and the id of its base directory's subtree. */
-struct fp_commit {
-	git_oid id;
-	git_oid base;
-	bool has_base;
-};
-
-/* First-parent commits, newest first, and what lies just below the oldest one. */
-struct fp_list {
-	struct fp_commit *items;
-	size_t len;
-	size_t cap;
-	bool has_boundary;      /* the walk stopped at a boundary commit (not at the root) */
-	git_oid boundary_id;
-	git_oid boundary_base;  /* that commit's base subtree id */
-	bool boundary_has_base;
-};
-
-typedef bool (*boundary_fn)(const git_oid *id, void *arg);
-
-/* Sorted commit ids, for "reachable from" tests. */
-struct oidset {
-	git_oid *ids;
-	size_t len;
-	size_t cap;
-};
 
 struct planned_file {
 	char *path;
@@ -70,233 +44,6 @@ struct plan {
 	size_t cap;
 	struct strset seen;     /* "path\nblob" queued earlier in this run (the ledger sees them only once written) */
 };
-
-static void
-fp_list_free(struct fp_list *l)
-{
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
-static int
-oid_cmp(const void *a, const void *b)
-{
-	return git_oid_cmp(a, b);
-}
-
-static bool
-oidset_contains(const struct oidset *s, const git_oid *id)
-{
-	return s->len > 0 && bsearch(id, s->ids, s->len, sizeof(*s->ids), oid_cmp) != NULL;
-}
-
-static bool
-boundary_outside_set(const git_oid *id, void *arg)
-{
-	return !oidset_contains(arg, id);
-}
-
-struct stop_list {
-	const git_oid *ids[2];
-	size_t n;
-};
-
-static bool
-boundary_in_stops(const git_oid *id, void *arg)
-{
-	const struct stop_list *stops = arg;
-	size_t i;
-
-	for (i = 0; i < stops->n; i++)
-		if (git_oid_equal(stops->ids[i], id))
-			return true;
-	return false;
-}
-
-/*
- * Walks first parents from TIP, stopping before a commit for which is_boundary is true, or at the root. Commits
- * and trees are read raw from the object database (git_commit_parent's parsing and the revwalk are several times
- * slower over long histories); each commit's base subtree id is recorded for plan_commits to compare.
- */
-static int
-walk_first_parents(git_repository *repo, const git_oid *tip, const char *base, boundary_fn is_boundary, void *arg,
-	struct fp_list *out, const struct replay_request *progress, struct error *err)
-{
-	git_odb *odb = NULL;
-	git_oid id, tree, parent;
-	bool has_parent;
-
-	memset(out, 0, sizeof(*out));
-	if (git_repository_odb(&odb, repo) < 0)
-		return repo_error(err, "cannot open the object database");
-	git_oid_cpy(&id, tip);
-	for (;;) {
-		struct fp_commit *fc;
-		bool boundary = is_boundary != NULL && is_boundary(&id, arg);
-
-		if (repo_raw_commit(odb, &id, &tree, &parent, &has_parent, err) != 0)
-			goto fail;
-		if (boundary) {
-			out->has_boundary = true;
-			git_oid_cpy(&out->boundary_id, &id);
-			if (repo_raw_subtree(odb, &tree, base, &out->boundary_base, &out->boundary_has_base, err) != 0)
-				goto fail;
-			break;
-		}
-		if (out->len == out->cap) {
-			out->cap = out->cap ? out->cap * 2 : 64;
-			out->items = xrealloc(out->items, out->cap * sizeof(*out->items));
-		}
-		fc = &out->items[out->len++];
-		git_oid_cpy(&fc->id, &id);
-		if (repo_raw_subtree(odb, &tree, base, &fc->base, &fc->has_base, err) != 0)
-			goto fail;
-		if (progress != NULL && progress->progress != NULL && out->len % 1000 == 0)
-			progress->progress(out->len, progress->progress_arg);
-		if (!has_parent)
-			break;
-		git_oid_cpy(&id, &parent);
-	}
-	git_odb_free(odb);
-	return 0;
-fail:
-	git_odb_free(odb);
-	fp_list_free(out);
-	return -1;
-}
-
-/* The refs of a push sorted by name, so each of the repository's refs is looked up in log time. */
-struct hide_refs_ctx {
-	git_revwalk *walk;
-	const char *ref_name;                          /* the branch itself: never hidden */
-	const struct catchup_pushed_ref **pushed;      /* sorted by ref_name */
-	size_t n_pushed;
-};
-
-static int
-pushed_ref_cmp(const void *a, const void *b)
-{
-	const struct catchup_pushed_ref *const *pa = a, *const *pb = b;
-
-	return strcmp((*pa)->ref_name, (*pb)->ref_name);
-}
-
-static int
-pushed_name_cmp(const void *key, const void *elem)
-{
-	const struct catchup_pushed_ref *const *p = elem;
-
-	return strcmp(key, (*p)->ref_name);
-}
-
-static int
-hide_ref_cb(const char *name, void *payload)
-{
-	struct hide_refs_ctx *ctx = payload;
-	const struct catchup_pushed_ref *const *p = NULL;
-	int r = 0;
-
-	if (strcmp(name, ctx->ref_name) == 0)
-		return 0;
-	if (ctx->n_pushed > 0)
-		p = bsearch(name, ctx->pushed, ctx->n_pushed, sizeof(*ctx->pushed), pushed_name_cmp);
-	/* A ref this same push updated counts with its value from before the push (none when it created it). */
-	if (p != NULL) {
-		if (!(*p)->old_is_zero)
-			r = git_revwalk_hide(ctx->walk, &(*p)->old);
-	} else {
-		r = git_revwalk_hide_ref(ctx->walk, name);
-	}
-	if (r < 0)
-		git_error_clear();   /* refs to non-commits (trees, blobs) simply hide nothing */
-	return 0;
-}
-
-/* The commits reachable from TIP but not from the stops (or, when hide_other_refs, from any other ref). */
-static int
-unreachable_set(git_repository *repo, const git_oid *tip, const struct stop_list *stops,
-	const struct catchup_request *hide_other_refs, struct oidset *out, struct error *err)
-{
-	git_revwalk *walk = NULL;
-	git_oid id;
-	size_t i;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (git_revwalk_new(&walk, repo) < 0)
-		return repo_error(err, "cannot start history walk");
-	git_revwalk_sorting(walk, GIT_SORT_NONE);
-	if (git_revwalk_push(walk, tip) < 0) {
-		repo_error(err, "cannot walk from %s", git_oid_tostr_s(tip));
-		goto fail;
-	}
-	for (i = 0; stops != NULL && i < stops->n; i++)
-		if (git_revwalk_hide(walk, stops->ids[i]) < 0)
-			git_error_clear();
-	if (hide_other_refs != NULL) {
-		struct hide_refs_ctx ctx = { walk, hide_other_refs->ref_name, NULL, hide_other_refs->n_pushed };
-
-		ctx.pushed = xcalloc(ctx.n_pushed + 1, sizeof(*ctx.pushed));
-		for (i = 0; i < ctx.n_pushed; i++)
-			ctx.pushed[i] = &hide_other_refs->pushed[i];
-		qsort(ctx.pushed, ctx.n_pushed, sizeof(*ctx.pushed), pushed_ref_cmp);
-		rc = repo_ref_names(repo, hide_ref_cb, &ctx, err);
-		free(ctx.pushed);
-		if (rc != 0)
-			goto fail;
-	}
-	while ((rc = git_revwalk_next(&id, walk)) == 0) {
-		if (out->len == out->cap) {
-			out->cap = out->cap ? out->cap * 2 : 64;
-			out->ids = xrealloc(out->ids, out->cap * sizeof(*out->ids));
-		}
-		git_oid_cpy(&out->ids[out->len++], &id);
-	}
-	if (rc != GIT_ITEROVER) {
-		repo_error(err, "history walk from %s failed", git_oid_tostr_s(tip));
-		goto fail;
-	}
-	git_error_clear();
-	if (out->len > 1)
-		qsort(out->ids, out->len, sizeof(*out->ids), oid_cmp);   /* never qsort(NULL, 0, ...) */
-	git_revwalk_free(walk);
-	return 0;
-fail:
-	git_revwalk_free(walk);
-	free(out->ids);
-	memset(out, 0, sizeof(*out));
-	return -1;
-}
-
-/*
- * First-parent commits of TIP not reachable from HIDE (or, with hide_other_refs, from any other ref). Fast path:
- * walk first parents until one of WALK_STOPS (a fast-forward). When the walk reaches the root without meeting one
- * (forced update, a merge that moved the old tip off the first-parent line), compute the exact set with a revwalk
- * hiding HIDE, and walk again within it. WALK_STOPS may be fewer than HIDE: from a cursor, the old tip git reports
- * must not end the fast walk (it would hide the commits of a push whose hook never ran).
- */
-static int
-collect_commits(git_repository *repo, const git_oid *tip, const char *base, struct stop_list *walk_stops,
-	struct stop_list *hide, const struct catchup_request *hide_other_refs, struct fp_list *out,
-	const struct replay_request *progress, struct error *err)
-{
-	struct oidset set;
-	int rc;
-
-	if (hide_other_refs == NULL) {
-		if (walk_first_parents(repo, tip, base, walk_stops->n ? boundary_in_stops : NULL, walk_stops, out,
-		    progress, err) != 0)
-			return -1;
-		if (hide->n == 0 || out->has_boundary)
-			return 0;
-		fp_list_free(out);
-	}
-	if (unreachable_set(repo, tip, hide, hide_other_refs, &set, err) != 0)
-		return -1;
-	rc = walk_first_parents(repo, tip, base, boundary_outside_set, &set, out, progress, err);
-	free(set.ids);
-	return rc;
-}
 
 static void
 planned_file_clear(struct planned_file *f)
@@ -416,7 +163,7 @@ plan_file(struct state *st, git_repository *repo, const struct repo_config *cfg,
  */
 static int
 plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tree_cache *trees,
-	const struct repo_config *cfg, const char *branch, const struct fp_commit *fc, const git_oid *parent_base,
+	const struct repo_config *cfg, const char *branch, const struct walk_commit *fc, const git_oid *parent_base,
 	struct plan *plan, struct error *err)
 {
 	git_commit *commit = NULL;
@@ -476,7 +223,7 @@ out:
 /* Plans every commit of LIST whose base subtree differs from its first parent's, oldest first. */
 static int
 plan_commits(struct state *st, git_repository *repo, const struct repo_config *cfg, const char *branch,
-	const struct fp_list *list, struct plan *plan, struct error *err)
+	const struct walk_list *list, struct plan *plan, struct error *err)
 {
 	struct repo_tree_cache trees = REPO_TREE_CACHE_INIT;
 	git_odb *odb = NULL;
@@ -486,7 +233,7 @@ plan_commits(struct state *st, git_repository *repo, const struct repo_config *c
 	if (git_repository_odb(&odb, repo) < 0)
 		return repo_error(err, "cannot open the object database");
 	for (i = list->len; i-- > 0;) {
-		const struct fp_commit *fc = &list->items[i];
+		const struct walk_commit *fc = &list->items[i];
 		bool parent_has;
 		const git_oid *parent_base;
 
@@ -628,10 +375,10 @@ catch_up_locked(struct state *st, git_repository *repo, const struct catchup_req
 	struct catchup_result *res, struct branch_start *start, bool *have_start, bool *move, struct error *err)
 {
 	const struct repo_config *cfg = req->repo;
-	struct fp_list list = { 0 };
+	struct walk_list list = { 0 };
 	struct plan plan = { 0 };
-	struct stop_list stops = { { NULL, NULL }, 0 };
-	const struct catchup_request *hide_other_refs = NULL;
+	struct walk_request walk = { .tip = req->tip, .base = req->repo->base_directory };
+	struct walk_other_refs other_refs = { req->ref_name, req->pushed, req->n_pushed };
 	long long *ids = NULL;
 	char cursor_hex[GIT_OID_HEXSZ + 1], tip_hex[GIT_OID_HEXSZ + 1];
 	git_oid cursor;
@@ -675,20 +422,19 @@ catch_up_locked(struct state *st, git_repository *repo, const struct catchup_req
 		 * it differs from the cursor, the hook of the push that brought it died, and its commits were never
 		 * counted (a rewind now must not hide them); when it was counted, the cursor is past it anyway.
 		 */
-		stops.ids[stops.n++] = &cursor;
+		walk.stops[walk.n_stops++] = &cursor;
 	} else if (*have_start) {
 		;   /* the push that created the branch brought its whole history: from the root */
 	} else if (req->origin == CATCHUP_HOOK && req->created) {
-		hide_other_refs = req;   /* no start record could be written: the other refs, inside the lock */
+		walk.other_refs = &other_refs;   /* no start record could be written: the other refs, in the lock */
 	} else if (req->origin == CATCHUP_HOOK && req->old != NULL && repo_has_object(repo, req->old)) {
-		stops.ids[stops.n++] = req->old;
+		walk.stops[walk.n_stops++] = req->old;
 	} else if (req->origin == CATCHUP_POLL && cfg->start == START_TIP) {
 		res->baseline_only = true;   /* a branch nobody has seen, and no push began it: watch from its tip */
 		return 0;
 	}
 
-	if (collect_commits(repo, req->tip, cfg->base_directory, &stops, &stops, hide_other_refs, &list, NULL,
-	    err) != 0)
+	if (walk_first_parent_commits(repo, &walk, &list, err) != 0)
 		goto out;
 	res->commits = list.len;
 	if (list.len == 0 && cursor_row) {
@@ -711,7 +457,7 @@ catch_up_locked(struct state *st, git_repository *repo, const struct catchup_req
 out:
 	free(ids);
 	plan_free(&plan);
-	fp_list_free(&list);
+	walk_list_free(&list);
 	return ret;
 }
 
@@ -793,8 +539,9 @@ catchup_replay(struct state *st, git_repository *repo, const struct replay_reque
 	struct error *err)
 {
 	const struct repo_config *cfg = req->repo;
-	struct stop_list stops = { { req->from, NULL }, req->from ? 1 : 0 };
-	struct fp_list list = { 0 };
+	struct walk_request walk = { .tip = req->to, .base = req->repo->base_directory, .stops = { req->from },
+		.n_stops = req->from ? 1 : 0, .progress = req->progress, .progress_arg = req->progress_arg };
+	struct walk_list list = { 0 };
 	struct plan plan = { 0 };
 	long long *ids = NULL;
 	size_t i;
@@ -803,7 +550,7 @@ catchup_replay(struct state *st, git_repository *repo, const struct replay_reque
 	memset(res, 0, sizeof(*res));
 	plan.max_size = req->max_size;
 	/* Scanning reads git only (and the ledger, read-only): no write lock is held while it runs. */
-	if (collect_commits(repo, req->to, cfg->base_directory, &stops, &stops, NULL, &list, req, err) != 0)
+	if (walk_first_parent_commits(repo, &walk, &list, err) != 0)
 		goto out;
 	res->commits = list.len;
 	if (plan_commits(st, repo, cfg, req->branch, &list, &plan, err) != 0)
@@ -843,7 +590,7 @@ out:
 		error_prefix(err, "%s: %s", cfg->name, req->branch);
 	free(ids);
 	plan_free(&plan);
-	fp_list_free(&list);
+	walk_list_free(&list);
 	return ret;
 }
 
@@ -851,15 +598,16 @@ int
 catchup_push_boundary(git_repository *repo, const struct catchup_request *req, git_oid *boundary,
 	bool *has_boundary, struct error *err)
 {
-	struct stop_list stops = { { req->old, NULL }, req->old != NULL ? 1 : 0 };
-	struct fp_list list = { 0 };
+	struct walk_other_refs other_refs = { req->ref_name, req->pushed, req->n_pushed };
+	struct walk_request walk = { .tip = req->tip, .base = req->repo->base_directory, .stops = { req->old },
+		.n_stops = req->old != NULL ? 1 : 0, .other_refs = req->created ? &other_refs : NULL };
+	struct walk_list list = { 0 };
 
-	if (collect_commits(repo, req->tip, req->repo->base_directory, &stops, &stops, req->created ? req : NULL,
-	    &list, NULL, err) != 0)
+	if (walk_first_parent_commits(repo, &walk, &list, err) != 0)
 		return -1;
 	*has_boundary = list.has_boundary;
 	if (list.has_boundary)
 		git_oid_cpy(boundary, &list.boundary_id);
-	fp_list_free(&list);
+	walk_list_free(&list);
 	return 0;
 }

@@ -14,15 +14,9 @@
 #include "config.h"
 #include "error.h"
 #include "state.h"
+#include "walk.h"
 
 enum catchup_origin { CATCHUP_HOOK, CATCHUP_POLL };
-
-/* A ref updated by the same push, with its value before the push (so "other refs" mean the repository before it). */
-struct catchup_pushed_ref {
-	const char *ref_name;
-	git_oid old;
-	bool old_is_zero;
-};
 
 struct catchup_request {
 	const struct repo_config *repo;
@@ -31,7 +25,7 @@ struct catchup_request {
 	const git_oid *old;          /* hook: git's old id; NULL when unknown */
 	bool created;                /* hook: git's old id was all zeros (branch created by this push) */
 	const char *ref_name;        /* full ref name of the branch ("refs/heads/main"), to exclude on creation */
-	const struct catchup_pushed_ref *pushed;   /* hook: every ref of the push (may be NULL) */
+	const struct walk_pushed_ref *pushed;   /* hook: every ref of the push (may be NULL) */
 	size_t n_pushed;
 	enum catchup_origin origin;
 	const char *status;          /* status of new issues: "local" (no Bytebase) or "pending" */

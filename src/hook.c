@@ -74,10 +74,10 @@ hook_updates_free(struct ref_update *updates, size_t n)
 	free(updates);
 }
 
-struct catchup_pushed_ref *
+struct walk_pushed_ref *
 hook_pushed_refs(const struct ref_update *updates, size_t n)
 {
-	struct catchup_pushed_ref *pushed = xcalloc(n + 1, sizeof(*pushed));
+	struct walk_pushed_ref *pushed = xcalloc(n + 1, sizeof(*pushed));
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -146,7 +146,7 @@ report_result(const struct work_item *w, bool several_entries, const struct catc
 /* The catch-up request of work item W (its tip peeled to a commit into *tip). */
 static int
 item_request(git_repository *git, const struct config *cfg, const struct work_item *w,
-	const struct catchup_pushed_ref *pushed, size_t n_pushed, struct catchup_request *req, git_oid *tip,
+	const struct walk_pushed_ref *pushed, size_t n_pushed, struct catchup_request *req, git_oid *tip,
 	git_oid *old_id, struct error *err)
 {
 	git_oid new_id;
@@ -211,7 +211,7 @@ static void
 run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, struct work_item *items,
 	size_t n_items, const struct ref_update *updates, size_t n_updates)
 {
-	struct catchup_pushed_ref *pushed = hook_pushed_refs(updates, n_updates);
+	struct walk_pushed_ref *pushed = hook_pushed_refs(updates, n_updates);
 	struct item_req {
 		struct catchup_request req;
 		git_oid tip, old;

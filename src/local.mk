@@ -17,6 +17,7 @@ bbgitops_git_sources = \
 	%D%/repo.c %D%/repo.h \
 	%D%/catchup.c %D%/catchup.h \
 	%D%/branch_start.c %D%/branch_start.h \
+	%D%/walk.c %D%/walk.h \
 	%D%/issue_text.c %D%/issue_text.h \
 	%D%/issue_json.c %D%/issue_json.h
 

@@ -215,7 +215,7 @@ record_start(git_repository *git, const struct repo_config *repo, const char *br
 /* Checks one watched branch update; returns the number of problems, or -1 when the check itself failed. */
 static int
 check_update(git_repository *git, struct state *st, long max_size, const struct repo_config *repo,
-	const struct ref_update *u, const struct catchup_pushed_ref *pushed, size_t n_pushed, struct error *err)
+	const struct ref_update *u, const struct walk_pushed_ref *pushed, size_t n_pushed, struct error *err)
 {
 	struct check c = { git, max_size, repo, u->ref + strlen("refs/heads/"), u->ref, st, { STRSET_INIT, STRLIST_INIT }, 0 };
 	git_tree *before = NULL, *after = NULL;
@@ -279,7 +279,7 @@ cmd_pre_receive(const struct cli *cli, int argc, char **argv)
 {
 	struct strlist errors = STRLIST_INIT;
 	struct ref_update *updates = NULL;
-	struct catchup_pushed_ref *pushed = NULL;
+	struct walk_pushed_ref *pushed = NULL;
 	struct error err = ERROR_INIT;
 	struct config *cfg = NULL;
 	struct state *st = NULL;
