@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "log.h"
 #include "issue_json.h"
 #include "state.h"
 #include "util.h"
@@ -75,8 +76,7 @@ cmd_issues(const struct cli *cli, int argc, char **argv)
 			break;
 		case 's':
 			if (!valid_status(optarg)) {
-				fprintf(stderr, "bbgitops: issues: --status must be local, pending, created, failed or "
-					"skipped\n");
+				log_warnx("issues: --status must be local, pending, created, failed or skipped");
 				return 2;
 			}
 			filter.status = optarg;
@@ -96,16 +96,16 @@ cmd_issues(const struct cli *cli, int argc, char **argv)
 	if ((rc = cli_load_config(cli, &cfg)) != 0)
 		return rc;
 	if (filter.repository != NULL && config_find_repo(cfg, filter.repository) == NULL)
-		fprintf(stderr, "bbgitops: note: no repository named '%s' in %s\n", filter.repository, cfg->file);
+		log_warnx("note: no repository named '%s' in %s", filter.repository, cfg->file);
 	rc = 1;
 	if (cli_open_existing_state(cfg, &st, &exists, &err) != 0 ||
 	    (st != NULL && state_issues_list(st, &filter, &issues, &n, &err) != 0)) {
-		fprintf(stderr, "bbgitops: %s\n", err.msg);
+		log_warnx("%s", err.msg);
 		goto out;
 	}
 	if (json) {
 		if (issue_json_print_array(stdout, issues, n) != 0) {
-			fprintf(stderr, "bbgitops: cannot write to standard output\n");
+			log_warnx("cannot write to standard output");
 			goto out;
 		}
 	} else {

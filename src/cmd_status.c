@@ -168,12 +168,12 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 		return rc;
 	rc = 1;
 	if (cli_open_existing_state(cfg, &st, &exists, &err) != 0) {
-		fprintf(stderr, "bbgitops: %s\n", err.msg);
+		log_warnx("%s", err.msg);
 		goto out;
 	}
 	if (prometheus) {
 		if (metrics_format(cfg, st, time_now(), &metrics, &err) < 0) {
-			fprintf(stderr, "bbgitops: %s\n", err.msg);
+			log_warnx("%s", err.msg);
 			goto out;
 		}
 		fputs(sbuf_str(&metrics), stdout);
@@ -201,14 +201,14 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 		json_t *r = repo_status(st, &cfg->repos[i], &err);
 
 		if (r == NULL) {
-			fprintf(stderr, "bbgitops: %s\n", err.msg);
+			log_warnx("%s", err.msg);
 			goto out;
 		}
 		json_array_append_new(repos, r);
 	}
 	events = recent_events(st, &err);
 	if (events == NULL) {
-		fprintf(stderr, "bbgitops: %s\n", err.msg);
+		log_warnx("%s", err.msg);
 		goto out;
 	}
 	json_object_set_new(status, "events", events);
