@@ -56,8 +56,7 @@ test_expect_success 'setup: every branch watched, pre-receive and post-receive i
 	kill_hook "$TRASH/hr.git" &&
 	awk -v n="$TRIALS" -v seed="$SEED" "BEGIN { srand(seed)
 		for (i = 0; i < n; i++) printf \"%d %.3f %d %d\\n\", int(rand() * 3), rand() * 0.12, int(rand() * 1000), 1 + int(rand() * 3) }" \
-		</dev/null >plan &&
-	echo "seed $SEED, $TRIALS trials" >&2
+		</dev/null >plan
 '
 
 test_expect_success "$TRIALS pushes (creations, fast-forwards, forced updates) with the hook killed at random moments" '
@@ -98,8 +97,7 @@ test_expect_success "$TRIALS pushes (creations, fast-forwards, forced updates) w
 			esac || { echo "trial $n ($op on $branch) failed" >&2; exit 1; }
 		done <../plan
 	) &&
-	test_line_count = "$TRIALS" outcomes &&
-	echo "$(grep -c killed outcomes) hooks killed, $(grep -c finished outcomes) finished first" >&2
+	test_line_count = "$TRIALS" outcomes
 '
 
 test_expect_success 'after one poll, every migration of every branch is queued exactly once on its branch' '
@@ -142,5 +140,11 @@ test_expect_success 'after one poll, every migration of every branch is queued e
 	EOF
 	cat report >&2
 '
+
+# The figures, as TAP diagnostics.
+{
+	echo "seed $SEED: $TRIALS pushes, $(grep -c killed outcomes) hooks killed, $(grep -c finished outcomes) finished first"
+	cat report
+} 2>/dev/null | say_diag
 
 test_done
