@@ -76,6 +76,11 @@ check_PROGRAMS += %D%/unit/test-issue-text
 %C%_unit_test_issue_text_CFLAGS = $(unit_cflags)
 %C%_unit_test_issue_text_LDADD = $(unit_ldadd)
 
+check_PROGRAMS += %D%/unit/test-raw-tree
+%C%_unit_test_raw_tree_SOURCES = %D%/unit/test-raw-tree.c src/repo.c src/util.c src/error.c
+%C%_unit_test_raw_tree_CFLAGS = $(unit_cflags)
+%C%_unit_test_raw_tree_LDADD = $(unit_ldadd)
+
 # --- integration tests: nothing lost, whatever happens (issue 9; engine) ---
 NOTHING_LOST_TESTS =
 NOTHING_LOST_TESTS += %D%/t0110-branch-creation-failures.sh
