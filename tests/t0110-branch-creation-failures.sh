@@ -36,7 +36,8 @@ import os, sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
 c.execute("BEGIN IMMEDIATE")
 open(sys.argv[2], "w").close()
-while not os.path.exists(sys.argv[3]):
+deadline = time.time() + 120   # never outlive a failed test for long
+while not os.path.exists(sys.argv[3]) and time.time() < deadline:
     time.sleep(0.02)
 c.execute("ROLLBACK")
 ' "$STATE_DIR/state.db" "$TRASH/lock.held" "$TRASH/lock.stop" &
