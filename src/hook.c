@@ -217,6 +217,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 		git_oid tip, old;
 	} *reqs = NULL;
 	bool *ok = NULL;
+	struct strlist failed = STRLIST_INIT;   /* "repository\terror" of items that failed before the state opened */
 	struct error err = ERROR_INIT;
 	struct state *st = NULL;
 	git_repository *git = NULL;
@@ -234,6 +235,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 		if (item_request(git, cfg, &items[i], pushed, n_updates, &reqs[i].req, &reqs[i].tip, &reqs[i].old,
 		    &err) != 0) {
 			log_warnx("%s (the next push or poll catches up)", err.msg);
+			strlist_pushf(&failed, "%s\t%s", items[i].repo->name, err.msg);
 			continue;
 		}
 		ok[i] = true;
@@ -243,6 +245,12 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 	if (state_open(cfg->state_dir, &st, &err) != 0) {
 		log_warnx("%s (nothing queued; the next push or poll catches up)", err.msg);
 		goto out;
+	}
+	for (i = 0; i < failed.len; i++) {
+		char *tab = strchr(failed.items[i], '\t');
+
+		*tab = '\0';
+		state_event(st, "error", failed.items[i], "post-receive: %s", tab + 1);
 	}
 	for (i = 0; i < n_items; i++) {
 		struct catchup_result res;
@@ -268,6 +276,7 @@ out:
 	state_close(st);
 	free(reqs);
 	free(ok);
+	strlist_clear(&failed);
 	free(pushed);
 }
 
