@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # quickstart.sh — from a fresh Debian 12 checkout to a working bbgitops.
 #   ./quickstart.sh demo   build, then push migrations into a throw-away bare repository and list the issues
-#   ./quickstart.sh test   build and run the test suite, then again with AddressSanitizer/UBSan; one summary line
+#   ./quickstart.sh test   what CI runs (.ci/run): the suite on a -Werror build, again under AddressSanitizer/UBSan,
+#                          the timing-sensitive tests 5 more times, make distcheck, the Debian package test, each
+#                          fuzz target for FUZZ_SECONDS (60) s; one summary line of every test point of every run
 # Installs only the Debian packages that are missing (apt-get, through sudo when not root). Needs no TTY or stdin.
 set -eu
 
@@ -10,7 +12,8 @@ top=$(pwd)
 
 packages="build-essential autoconf automake pkg-config libgit2-dev libcurl4-openssl-dev libconfig-dev
 	libsqlite3-dev libjansson-dev git python3 ca-certificates lighttpd sqlite3 procps psmisc
-	python3-prometheus-client mandoc man-db bash-completion dpkg-dev debhelper lintian"
+	python3-prometheus-client mandoc man-db bash-completion dpkg-dev debhelper lintian
+	clang-14 libclang-rt-14-dev"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
@@ -49,25 +52,31 @@ bootstrap() {
 	fi
 }
 
-# build DIR [CONFIGURE-ARGS...]: out-of-tree build in DIR.
+# build DIR [CONFIGURE-ARGS...]: out-of-tree build in DIR, configured with exactly CONFIGURE-ARGS (a DIR configured
+# otherwise is configured again).
 build() {
-	local dir=$1
+	local dir=$1 want have=""
 	shift
-	mkdir -p "$dir"
-	if [ ! -f "$dir/Makefile" ]; then
+	want=$(printf "'%s' " -q "$@")
+	[ ! -x "$dir/config.status" ] || have=$("$dir/config.status" --config)
+	if [ ! -f "$dir/Makefile" ] || [ "$have " != "$want" ]; then
+		# From scratch: objects compiled with other flags would not be rebuilt (make knows files, not flags).
 		say "configuring $dir $*"
+		rm -rf "$dir"
+		mkdir -p "$dir"
 		(cd "$dir" && "$top/configure" -q "$@" </dev/null)
 	fi
 	say "building in $dir"
 	make -C "$dir" -j2 </dev/null
 }
 
-# check DIR: make check in DIR; on failure shows the end of test-suite.log. Returns make's status.
+# check DIR [TESTS]: make check in DIR (only TESTS when given); on failure shows the end of test-suite.log.
+# Returns make's status.
 check() {
 	local dir=$1
 	find "$dir" -name '*.trs' -type f -exec rm -f {} +
-	say "make check in $dir"
-	if make -C "$dir" -j2 check </dev/null; then
+	say "make check in $dir${2:+ TESTS='$2'}"
+	if make -C "$dir" -j2 check ${2:+TESTS="$2"} </dev/null; then
 		return 0
 	fi
 	if [ -f "$dir/test-suite.log" ]; then
@@ -90,25 +99,116 @@ lsan_works() {
 	return $rc
 }
 
-# failed_points DIR: how many test points under DIR did not pass (FAIL, XPASS, ERROR).
-failed_points() {
-	find "$1" -name '*.trs' -type f -exec cat {} + |
-		awk '$1 == ":test-result:" && $2 != "PASS" && $2 != "XFAIL" && $2 != "SKIP" { n++ } END { print n + 0 }'
+# keep_results FROM TO: copies the test results (*.trs) under FROM into TO, for the summary.
+keep_results() {
+	mkdir -p "$2"
+	(cd "$1" && find . -name '*.trs' -type f) | while read -r f; do
+		mkdir -p "$2/$(dirname "$f")"
+		cp "$1/$f" "$2/$f"
+	done
 }
 
-run_test() {
-	# extra: runs whose make check failed without a failing test point (a build error), counted as one failure.
-	local extra=0 leaks=0
-	build build || true
-	check build || [ "$(failed_points build)" -gt 0 ] || extra=$((extra + 1))
+# The CI steps. Each leaves its test results under $results/STEP (automake .trs files) or in $results/STEP.log
+# (make output with automake's "PASS: ..."/"FAIL: ..." lines), and fails only when it broke without recording a
+# failing test (a build error): the summary then counts one failure for it. To add a step: write step_NAME and
+# add NAME to ci_steps.
+ci_steps="plain asan repeat distcheck package fuzz"
+
+# plain: a -Werror build and the whole suite.
+step_plain() {
+	local rc=0
+	build build --enable-werror || return 1
+	check build || rc=1
+	keep_results build "$results/plain"
+	[ $rc = 0 ] || [ "$(failed_points "$results/plain")" -gt 0 ]
+}
+
+# asan: AddressSanitizer and UBSan build and the whole suite.
+step_asan() {
+	local rc=0 leaks=0
 	lsan_works && leaks=1
-	build build-asan --enable-sanitizers || true
+	build build-asan --enable-sanitizers || return 1
 	# tests/lsan.supp (applied by the test environment) suppresses one leak inside Debian's libgit2 1.5.1.
 	say "sanitizer run with ASAN_OPTIONS=detect_leaks=$leaks"
 	ASAN_OPTIONS="detect_leaks=$leaks" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-		check build-asan || [ "$(failed_points build-asan)" -gt 0 ] || extra=$((extra + 1))
+		check build-asan || rc=1
+	keep_results build-asan "$results/asan"
+	[ $rc = 0 ] || [ "$(failed_points "$results/asan")" -gt 0 ]
+}
+
+# repeat: the tests with kills, races and timing, 5 more times each (a test that fails one run in N is a defect).
+repeat_tests="tests/t0550-deliver-sigkill.sh tests/t0060-concurrency.sh tests/t0750-poll-daemon.sh"
+step_repeat() {
+	local i rc=0
+	for i in 1 2 3 4 5; do
+		check build "$repeat_tests" || rc=1
+		keep_results build "$results/repeat-$i"
+	done
+	[ $rc = 0 ] || [ "$(failed_points "$results"/repeat-*)" -gt 0 ]
+}
+
+# distcheck: the release tarball builds, passes the suite in a read-only source tree, installs, and the installed
+# programs pass installcheck.
+step_distcheck() {
+	say "make distcheck"
+	if make -C build -j2 distcheck </dev/null >"$results/distcheck.log" 2>&1; then
+		tail -n 4 "$results/distcheck.log"
+		return 0
+	fi
+	tail -n 60 "$results/distcheck.log"
+	[ "$(grep -c -E '^(FAIL|XPASS|ERROR): ' "$results/distcheck.log")" -gt 0 ]
+}
+
+# package: the Debian package test (package_test below); SKIP unless it may install packages.
+step_package() {
 	package_test
-	exec build-aux/summarize-tests -e "$extra" build build-asan build-deb
+	keep_results build-deb "$results/package"
+}
+
+# fuzz: every libFuzzer target for FUZZ_SECONDS (fuzz above), one result each.
+step_fuzz() {
+	local leaks=0 rc=0
+	lsan_works && leaks=1
+	fuzz build-fuzz "$leaks" || rc=1
+	keep_results build-fuzz "$results/fuzz"
+	return $rc
+}
+
+# failed_points DIR...: how many test points under DIR did not pass (FAIL, XPASS, ERROR).
+failed_points() {
+	find "$@" -name '*.trs' -type f -exec cat {} + |
+		awk '$1 == ":test-result:" && $2 != "PASS" && $2 != "XFAIL" && $2 != "SKIP" { n++ } END { print n + 0 }'
+}
+
+# fuzz DIR LEAKS: the libFuzzer targets (tests/fuzz) built in DIR with clang, each run FUZZ_SECONDS (default 60) s
+# on its seed corpus, leak detection on when LEAKS is 1; each target leaves one test result (a .trs) for
+# summarize-tests. Fails only when no target could run (a build error).
+fuzz() {
+	local dir=$1 leaks=$2
+	find "$dir" -name '*.trs' -type f -exec rm -f {} + 2>/dev/null || true
+	build "$dir" --enable-fuzzing CC=clang-14 || return 1
+	say "fuzzing: each target for ${FUZZ_SECONDS:-60} s, ASAN_OPTIONS=detect_leaks=$leaks"
+	ASAN_OPTIONS="detect_leaks=$leaks" make -C "$dir" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" </dev/null ||
+		[ "$(failed_points "$dir")" -gt 0 ]
+}
+
+run_test() {
+	# extra: steps that broke without a failing test point (a build error), counted as one failure each.
+	local extra=0 step t0 t1 start
+	results=$top/ci-results
+	rm -rf "$results"
+	mkdir -p "$results"
+	start=$(date +%s)
+	for step in $ci_steps; do
+		t0=$(date +%s)
+		"step_$step" || { extra=$((extra + 1)); say "step $step broke without a failing test"; }
+		t1=$(date +%s)
+		say "step $step took $((t1 - t0)) s"
+	done
+	say "all steps took $(($(date +%s) - start)) s"
+	logs=$(find "$results" -maxdepth 1 -name '*.log' -type f)
+	# shellcheck disable=SC2086
+	exec build-aux/summarize-tests -e "$extra" ${logs:+$(printf -- '-l %s ' $logs)} "$results"
 }
 
 # The Debian package (tests/t0890-debian-package.sh), once, in build-deb/: it builds the .deb, installs it with

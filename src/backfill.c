@@ -3,6 +3,7 @@
  * of a branch's first-parent history through the engine (catchup_replay) and queues what the ledger never saw.
  * Never moves a cursor. A remote repository is replayed from its mirror, refreshed first when the network allows.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,58 +100,55 @@ out:
 	return rv;
 }
 
+/* Options with getopt_long (argv[0] is the command's name); returns 0, 1 after --help, -1 on a usage error. */
 static int
 backfill_parse(int argc, char **argv, struct backfill_options *o)
 {
-	int i = 0;
+	static const struct option options[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "branch", required_argument, NULL, 'b' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
 
-	if (argc > 0 && strcmp(argv[0], "backfill") == 0)
-		i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		const char **value = NULL;
-
-		if (strcmp(a, "--dry-run") == 0) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
 			o->dry_run = true;
-			continue;
-		}
-		if (strcmp(a, "--json") == 0) {
+			break;
+		case 'j':
 			o->json = true;
-			continue;
-		}
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			break;
+		case 'b':
+			o->branch = optarg;
+			break;
+		case 'f':
+			o->from = optarg;
+			break;
+		case 't':
+			o->to = optarg;
+			break;
+		case 'h':
 			backfill_usage();
 			return 1;
-		}
-		if (strcmp(a, "--branch") == 0)
-			value = &o->branch;
-		else if (strcmp(a, "--from") == 0)
-			value = &o->from;
-		else if (strcmp(a, "--to") == 0)
-			value = &o->to;
-		if (value != NULL) {
-			if (i + 1 >= argc) {
-				log_warnx("backfill: %s needs a value", a);
-				return -1;
-			}
-			*value = argv[++i];
-			continue;
-		}
-		if (str_starts_with(a, "--branch="))
-			o->branch = a + strlen("--branch=");
-		else if (str_starts_with(a, "--from="))
-			o->from = a + strlen("--from=");
-		else if (str_starts_with(a, "--to="))
-			o->to = a + strlen("--to=");
-		else if (a[0] == '-') {
-			log_warnx("backfill: unknown option %s", a);
+		case ':':
+			log_warnx("backfill: %s needs a value", argv[optind - 1]);
 			return -1;
-		} else if (o->repo == NULL)
-			o->repo = a;
-		else {
-			log_warnx("backfill: one repository at a time (%s and %s)", o->repo, a);
+		default:
+			log_warnx("backfill: unknown option %s", argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (optind < argc)
+		o->repo = argv[optind++];
+	if (optind < argc) {
+		log_warnx("backfill: one repository at a time (%s and %s)", o->repo, argv[optind]);
+		return -1;
 	}
 	if (o->repo == NULL) {
 		log_warnx("backfill: which repository?");

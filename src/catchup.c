@@ -122,6 +122,17 @@ plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *
 				files[i].oversize, plan->max_size);
 }
 
+/* error_prefix with PATH quoted as git quotes file names (control bytes escaped); returns -1. */
+static int
+error_prefix_path(struct error *err, const char *path)
+{
+	char *quoted = str_quote_path(path);
+
+	error_prefix(err, "%s", quoted);
+	free(quoted);
+	return -1;
+}
+
 /*
  * Fills F (its name already parsed) for CHANGE. Returns 1 when the file is new to the ledger and to this run (its
  * content read), 0 when it was seen before, -1 on error.
@@ -138,18 +149,19 @@ plan_file(struct state *st, git_repository *repo, const struct repo_config *cfg,
 	f->path = migration_join_path(cfg->base_directory, change->name);
 	git_oid_tostr(f->blob, sizeof(f->blob), &change->blob);
 	seen_key = xasprintf("%s\n%s", f->path, f->blob);
-	if (strset_contains(&plan->seen, seen_key))
+	if (strset_contains(&plan->seen, seen_key)) {
 		kept = 0;
-	else if (st != NULL && state_ledger_contains(st, cfg->name, branch, f->path, f->blob, &in_ledger, err) != 0)
+	} else if (st != NULL && state_ledger_contains(st, cfg->name, branch, f->path, f->blob, &in_ledger, err) != 0) {
 		kept = -1;
-	else if (in_ledger)
+	} else if (in_ledger) {
 		kept = 0;
-	else if (plan->max_size > 0 && repo_blob_size(repo, &change->blob, &size, err) != 0)
-		kept = error_prefix(err, "%s", f->path);
-	else if (plan->max_size > 0 && size > (size_t)plan->max_size)
+	} else if (plan->max_size > 0 && repo_blob_size(repo, &change->blob, &size, err) != 0) {
+		kept = error_prefix_path(err, f->path);
+	} else if (plan->max_size > 0 && size > (size_t)plan->max_size) {
 		f->oversize = size;   /* queued, failed; its content is never loaded */
-	else if (repo_read_blob(repo, &change->blob, &f->content, &f->content_len, err) != 0)
-		kept = error_prefix(err, "%s", f->path);
+	} else if (repo_read_blob(repo, &change->blob, &f->content, &f->content_len, err) != 0) {
+		kept = error_prefix_path(err, f->path);
+	}
 	if (kept == 1)
 		strset_add(&plan->seen, seen_key);
 	free(seen_key);

@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -44,9 +45,12 @@ cli_open_existing_state(const struct config *cfg, struct state **out, bool *exis
 	return state_open(cfg->state_dir, out, err);
 }
 
-/* Absolute path of this executable. */
+/*
+ * Absolute path of this program, for install-hook: the kernel's answer, else ARGV0 (the program's own argv[0],
+ * before any shift) when it is a path. NULL when unknown: a bare name says nothing about where the program is.
+ */
 static char *
-self_executable(const char *argv0)
+cli_self_exe(const char *argv0)
 {
 	char buf[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -55,24 +59,28 @@ self_executable(const char *argv0)
 		buf[n] = '\0';
 		return xstrdup(buf);
 	}
-	if (realpath(argv0, buf) != NULL)
+	if (strchr(argv0, '/') != NULL && realpath(argv0, buf) != NULL)
 		return xstrdup(buf);
-	return xstrdup(argv0);
+	return NULL;
 }
 
-char *
-cli_deliver_executable(void)
+/* Descriptors 0-2 open, whoever started us (hooks and cron may close them): else the first file we open would
+ * become stdout or stderr and receive our messages (curl's main_checkfds does the same). */
+static void
+cli_check_fds(void)
 {
-	char *self = self_executable("bbgitops"), *slash = strrchr(self, '/'), *path;
+	int fd;
 
-	if (slash == NULL) {
-		free(self);
-		return xstrdup("bbgitops-deliver");
+	while (fcntl(STDIN_FILENO, F_GETFD) < 0 || fcntl(STDOUT_FILENO, F_GETFD) < 0 ||
+	    fcntl(STDERR_FILENO, F_GETFD) < 0) {
+		fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			return;
+		if (fd > STDERR_FILENO) {
+			close(fd);
+			return;
+		}
 	}
-	*slash = '\0';
-	path = xasprintf("%s/bbgitops-deliver", self);
-	free(self);
-	return path;
 }
 
 /* The config path made absolute: hooks and the detached deliverer run from other directories. */
@@ -115,10 +123,11 @@ cli_main(int argc, char **argv, const struct command *commands, size_t n_command
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	const struct command *cmd = find_command(commands, n_commands, base);
 	enum log_level level = LOG_LEVEL_NORMAL;
-	const char *config_flag = NULL;
+	const char *config_flag = NULL, *argv0 = argv[0];
 	struct cli cli = { 0 };
 	int opt, rc = 2;
 
+	cli_check_fds();
 	/* State files are shared by the hook's and the poller's users through a group; never world-readable. */
 	umask(007);
 	log_init("bbgitops: ", LOG_LEVEL_NORMAL);
@@ -151,7 +160,8 @@ cli_main(int argc, char **argv, const struct command *commands, size_t n_command
 		}
 		cmd = find_command(commands, n_commands, argv[optind]);
 		if (cmd == NULL) {
-			fprintf(stderr, "bbgitops: unknown command '%s'\n%s", argv[optind], usage);
+			log_warnx("unknown command '%s'", argv[optind]);
+			fputs(usage, stderr);
 			return 2;
 		}
 		argc -= optind;
@@ -160,12 +170,14 @@ cli_main(int argc, char **argv, const struct command *commands, size_t n_command
 	log_init("bbgitops: ", level);
 	cli.config_path = absolute_path(config_default_path(config_flag));
 	cli.config_from_flag = config_flag != NULL;
-	cli.self_exe = self_executable(argv[0]);
-	cli.deliver_exe = cli_deliver_executable();
-	optind = 1;
+	cli.self_exe = cli_self_exe(argv0);
+	/*
+	 * The command parses its own options from argv[1] ("+" above left them alone). optind = 0, not 1: glibc then
+	 * starts afresh, so the command's getopt_long permutes (options after operands) instead of keeping our "+".
+	 */
+	optind = 0;
 	rc = cmd->run(&cli, argc, argv);
-	free((char *)cli.config_path);
-	free((char *)cli.self_exe);
-	free((char *)cli.deliver_exe);
+	free(cli.config_path);
+	free(cli.self_exe);
 	return rc;
 }

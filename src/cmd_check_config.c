@@ -20,8 +20,11 @@ cmd_check_config(const struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "usage: bbgitops [-c FILE] check-config\n");
 		return 2;
 	}
-	if (config_load(cli->config_path, &cfg, &errors) == 0)
+	if (config_load(cli->config_path, &cfg, &errors) == 0) {
 		config_check_secrets(cfg, &errors);
+		for (i = 0; i < cfg->warnings.len; i++)
+			fprintf(stderr, "%s\n", cfg->warnings.items[i]);
+	}
 	if (errors.len > 0) {
 		for (i = 0; i < errors.len; i++)
 			fprintf(stderr, "%s\n", errors.items[i]);

@@ -1,8 +1,11 @@
 /*
- * cmd_deliver.c — `bbgitops deliver [--now] [--retry ID] [--skip ID]`: the command line over deliver_run.
- * Exit status (design §5): 0 all due issues delivered, 1 some failed or wait for a retry, 2 usage or configuration.
+ * cmd_deliver.c — `bbgitops-deliver deliver [--now] [--retry ID] [--skip ID] [--deadline SECONDS]`: the command line
+ * over deliver_run (`bbgitops deliver` execs this, launch.h). Exit status (design §5): 0 all due issues delivered,
+ * 1 some failed or wait for a retry, 2 usage or configuration.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +15,13 @@
 #include "log.h"
 #include "util.h"
 
+static const char cmd_deliver_usage_text[] =
+	"usage: bbgitops deliver [--now] [--retry ID] [--skip ID] [--deadline SECONDS]\n";
+
 static int
 cmd_deliver_usage(void)
 {
-	fputs("usage: bbgitops deliver [--now] [--retry ID] [--skip ID]\n", stderr);
+	fputs(cmd_deliver_usage_text, stderr);
 	return 2;
 }
 
@@ -33,41 +39,66 @@ cmd_deliver_id(const char *s, long long *out)
 	return 0;
 }
 
+/* SECONDS from now, as a time_monotonic() deadline: no new call starts after it, and calls in flight end by it. */
+static int
+cmd_deliver_deadline(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0)
+		return -1;
+	*out = time_monotonic() + v;
+	return 0;
+}
+
 int
 cmd_deliver(const struct cli *cli, int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "now", no_argument, NULL, 'n' },
+		{ "retry", required_argument, NULL, 'r' },
+		{ "skip", required_argument, NULL, 's' },
+		{ "deadline", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct deliver_options opts = { .now = false, .retry_id = 0, .skip_id = 0, .deadline = 0,
 		.wait_for_lock = false };
 	struct config *cfg = NULL;
 	struct error err = ERROR_INIT;
-	const char *arg, *val;
-	int i, rc, ret = 2;
+	int opt, rc, ret = 2;
 
-	/* argv[0] is the command name when the dispatcher passes it. */
-	for (i = argc > 0 && strcmp(argv[0], "deliver") == 0 ? 1 : 0; i < argc; i++) {
-		arg = argv[i];
-		if (strcmp(arg, "--now") == 0) {
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
 			opts.now = true;
-		} else if (strcmp(arg, "--retry") == 0 || strcmp(arg, "--skip") == 0 ||
-		    str_starts_with(arg, "--retry=") || str_starts_with(arg, "--skip=")) {
-			val = strchr(arg, '=');
-			if (val != NULL)
-				val++;
-			else if (i + 1 < argc)
-				val = argv[++i];
-			else
-				return cmd_deliver_usage();
-			if (cmd_deliver_id(val, str_starts_with(arg, "--retry") ? &opts.retry_id : &opts.skip_id) < 0) {
-				log_warnx("deliver: %s: not an issue id", val);
+			break;
+		case 'r':
+		case 's':
+			if (cmd_deliver_id(optarg, opt == 'r' ? &opts.retry_id : &opts.skip_id) < 0) {
+				log_warnx("deliver: %s: not an issue id", optarg);
 				return cmd_deliver_usage();
 			}
-		} else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			fputs("usage: bbgitops deliver [--now] [--retry ID] [--skip ID]\n", stdout);
+			break;
+		case 'd':
+			if (cmd_deliver_deadline(optarg, &opts.deadline) < 0) {
+				log_warnx("deliver: %s: not a positive number of seconds", optarg);
+				return cmd_deliver_usage();
+			}
+			break;
+		case 'h':
+			fputs(cmd_deliver_usage_text, stdout);
 			return 0;
-		} else {
-			log_warnx("deliver: unknown argument %s", arg);
+		default:
 			return cmd_deliver_usage();
 		}
+	}
+	if (optind < argc) {
+		log_warnx("deliver: unknown argument %s", argv[optind]);
+		return cmd_deliver_usage();
 	}
 	/*
 	 * Plain `deliver` (cron, or detached from the hook) leaves the work to a deliverer already running: it takes

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "log.h"
 #include "util.h"
 
 #define HOOK_MARKER "# installed by bbgitops install-hook"
@@ -76,34 +78,35 @@ is_ours(const char *path)
 	return strstr(buf, HOOK_MARKER) != NULL;
 }
 
+/* Writes DIR/MODE atomically (temp file, fsync, rename); never over a hook bbgitops did not write. */
 static int
-write_hook(const char *dir, const char *name, const char *content)
+write_hook(const char *dir, const char *mode, const char *content)
 {
-	char *path = xasprintf("%s/%s", dir, name);
-	char *tmp = xasprintf("%s/.%s.bbgitops-tmp", dir, name);
+	char *path = xasprintf("%s/%s", dir, mode);
+	char *tmp = xasprintf("%s/.%s.bbgitops-tmp", dir, mode);
 	struct stat st;
 	size_t len = strlen(content);
 	int fd = -1, rc = 1;
 
 	if (lstat(path, &st) == 0 && !is_ours(path)) {
-		fprintf(stderr, "bbgitops: %s exists and was not installed by bbgitops; not overwriting it.\n"
-			"bbgitops: chain it instead: call `%s` from your hook, passing stdin through.\n", path,
-			strrchr(content, '\n') ? "bbgitops -c CONFIG post-receive" : "bbgitops");
+		log_warnx("%s exists and was not installed by bbgitops; not overwriting it.", path);
+		log_warnx("chain it instead: call `bbgitops -c CONFIG %s` from your hook, passing stdin through.",
+			mode);
 		goto out;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
 	if (fd < 0) {
-		fprintf(stderr, "bbgitops: cannot write %s: %s\n", tmp, strerror(errno));
+		log_warn("cannot write %s", tmp);
 		goto out;
 	}
 	if (write(fd, content, len) != (ssize_t)len || fchmod(fd, 0755) != 0 || fsync(fd) != 0) {
-		fprintf(stderr, "bbgitops: cannot write %s: %s\n", tmp, strerror(errno));
+		log_warn("cannot write %s", tmp);
 		unlink(tmp);
 		goto out;
 	}
 	if (close(fd) != 0 || rename(tmp, path) != 0) {
 		fd = -1;
-		fprintf(stderr, "bbgitops: cannot install %s: %s\n", path, strerror(errno));
+		log_warn("cannot install %s", path);
 		unlink(tmp);
 		goto out;
 	}
@@ -118,35 +121,47 @@ out:
 	return rc;
 }
 
+static int
+cmd_install_hook_usage(void)
+{
+	fputs("usage: bbgitops [-c FILE] install-hook GIT_DIR [--pre-receive]\n", stderr);
+	return 2;
+}
+
 int
 cmd_install_hook(const struct cli *cli, int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "pre-receive", no_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct sbuf content = SBUF_INIT;
-	const char *git_dir = NULL, *mode = "post-receive";
+	const char *git_dir, *mode = "post-receive";
 	struct stat st;
 	char *dir = NULL;
-	int i, rc = 2;
+	int opt, rc = 2;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--pre-receive") == 0)
-			mode = "pre-receive";
-		else if (argv[i][0] == '-' || git_dir != NULL)
-			goto usage;
-		else
-			git_dir = argv[i];
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		if (opt != 'p')
+			return cmd_install_hook_usage();
+		mode = "pre-receive";
 	}
-	if (git_dir == NULL)
-		goto usage;
+	if (argc - optind != 1)
+		return cmd_install_hook_usage();
+	git_dir = argv[optind];
+	if (cli->self_exe == NULL) {
+		log_warnx("cannot tell where this program is; run it by its full path");
+		return 2;
+	}
 	if (stat(git_dir, &st) != 0 || !S_ISDIR(st.st_mode) || !is_git_dir(git_dir)) {
-		fprintf(stderr, "bbgitops: %s is not a git directory\n", git_dir);
+		log_warnx("%s is not a git directory", git_dir);
 		return 2;
 	}
 	if (access(cli->config_path, R_OK) != 0)
-		fprintf(stderr, "bbgitops: warning: %s is not readable now; the hook will use it anyway\n",
-			cli->config_path);
+		log_warnx("warning: %s is not readable now; the hook will use it anyway", cli->config_path);
 	dir = hooks_dir(git_dir);
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "bbgitops: cannot create %s: %s\n", dir, strerror(errno));
+		log_warn("cannot create %s", dir);
 		rc = 1;
 		goto out;
 	}
@@ -161,7 +176,4 @@ out:
 	free(dir);
 	sbuf_release(&content);
 	return rc;
-usage:
-	fprintf(stderr, "usage: bbgitops [-c FILE] install-hook GIT_DIR [--pre-receive]\n");
-	return 2;
 }

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "log.h"
 #include "issue_json.h"
+#include "log.h"
 #include "state.h"
 #include "util.h"
 
@@ -43,9 +44,12 @@ print_table(FILE *fp, const struct state_issue *issues, size_t n)
 
 		fprintf(fp, "%-6lld %-8s %-20s %-20s %-12.12s %-24s %s\n", is->id, is->status, is->repository,
 			is->branch, is->commit, is->bytebase_issue ? is->bytebase_issue : "-", is->title);
-		for (j = 0; j < is->n_files; j++)
-			fprintf(fp, "       %s  (version %s, %s)\n", is->files[j].path, is->files[j].version,
-				is->files[j].type);
+		for (j = 0; j < is->n_files; j++) {
+			char *path = str_quote_path(is->files[j].path);   /* as git prints names */
+
+			fprintf(fp, "       %s  (version %s, %s)\n", path, is->files[j].version, is->files[j].type);
+			free(path);
+		}
 		if (is->last_error != NULL && strcmp(is->status, "created") != 0)
 			fprintf(fp, "       last error: %s\n", is->last_error);
 	}

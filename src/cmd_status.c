@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "log.h"
 #include "metrics.h"
+#include "remote.h"
 #include "state.h"
 #include "util.h"
 
@@ -34,7 +35,14 @@ repo_status(struct state *st, const struct repo_config *r, struct error *err)
 	size_t i, n = 0;
 
 	json_object_set_new(obj, "name", json_string(r->name));
-	json_object_set_new(obj, r->path ? "path" : "url", json_string(r->path ? r->path : r->url));
+	if (r->path != NULL) {
+		json_object_set_new(obj, "path", json_string(r->path));
+	} else {
+		char *url = remote_redact_url(r->url);   /* a password in the URL is never shown */
+
+		json_object_set_new(obj, "url", json_string(url));
+		free(url);
+	}
 	json_object_set_new(obj, "branch", json_string(r->branch));
 	json_object_set_new(obj, "base_directory", json_string(r->base_directory));
 	json_object_set_new(obj, "branches", branches);

@@ -1,25 +1,12 @@
 /*
- * commands.h — one entry point per subcommand. Each returns the process exit status (design §5):
- * 0 success, 1 something failed (the rest still ran), 2 usage or configuration error.
+ * commands.h — one entry point per subcommand, called by cli_main with argv[0] the command's name (getopt_long
+ * style: options start at argv[1]). Each returns the process exit status (design §5): 0 success, 1 something
+ * failed (the rest still ran), 2 usage or configuration error.
  */
 #ifndef BBGITOPS_COMMANDS_H
 #define BBGITOPS_COMMANDS_H
 
-#include "config.h"
-#include "state.h"
-
-struct cli {
-	const char *config_path;   /* resolved: -c, $BBGITOPS_CONFIG or the default */
-	bool config_from_flag;     /* -c was given */
-	const char *self_exe;      /* absolute path of this binary (for install-hook) */
-	const char *deliver_exe;   /* absolute path of bbgitops-deliver, beside it */
-};
-
-/* Loads the configuration, printing every error; returns 0, or 2 after printing. */
-int cli_load_config(const struct cli *cli, struct config **out);
-
-/* Opens the state database only when it exists (read-only commands must not create one); *out NULL otherwise. */
-int cli_open_existing_state(const struct config *cfg, struct state **out, bool *exists, struct error *err);
+#include "cli.h"
 
 int cmd_post_receive(const struct cli *cli, int argc, char **argv);
 int cmd_pre_receive(const struct cli *cli, int argc, char **argv);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "migration.h"
 
 #ifndef SYSCONFDIR
@@ -27,28 +28,92 @@
 
 struct parser {
 	const char *file;
+	const char *read_as;      /* the name libconfig knows the top file by ("/proc/self/fd/N"), or NULL */
+	char *dir;                /* the top file's directory: relative @include paths resolve from it */
 	struct strlist *errors;
+	struct strlist *warnings;
+	struct strlist names;     /* file names built by parser_file, freed with the parser */
 	bool file_private;    /* the config file itself is not readable by group/others */
 };
 
+/* The file S was read from: the top file, or an @included one (relative names resolved from the top's dir). */
+static const char *
+parser_file(struct parser *p, const config_setting_t *s)
+{
+	const char *f = s ? config_setting_source_file(s) : NULL;
+
+	if (f == NULL || (p->read_as != NULL && strcmp(f, p->read_as) == 0) || strcmp(f, p->file) == 0)
+		return p->file;
+	if (f[0] == '/' || p->dir == NULL)
+		return f;
+	strlist_pushf(&p->names, "%s/%s", strcmp(p->dir, "/") == 0 ? "" : p->dir, f);
+	return p->names.items[p->names.len - 1];
+}
+
 static void parser_error(struct parser *p, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+static void parser_warning(struct parser *p, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void parser_vreport(struct parser *p, struct strlist *to, const char *kind, const config_setting_t *s,
+	const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void
+parser_vreport(struct parser *p, struct strlist *to, const char *kind, const config_setting_t *s,
+	const char *fmt, va_list ap)
+{
+	struct sbuf sb = SBUF_INIT;
+	int line = s ? config_setting_source_line(s) : 0;
+
+	if (line > 0)
+		sbuf_addf(&sb, "%s:%d: %s", parser_file(p, s), line, kind);
+	else
+		sbuf_addf(&sb, "%s: %s", parser_file(p, s), kind);
+	sbuf_vaddf(&sb, fmt, ap);
+	strlist_push(to, sbuf_detach(&sb));
+}
 
 static void
 parser_error(struct parser *p, const config_setting_t *s, const char *fmt, ...)
 {
-	struct sbuf sb = SBUF_INIT;
-	int line = s ? config_setting_source_line(s) : 0;
 	va_list ap;
 
-	if (line > 0)
-		sbuf_addf(&sb, "%s:%d: ", p->file, line);
-	else
-		sbuf_addf(&sb, "%s: ", p->file);
 	va_start(ap, fmt);
-	sbuf_vaddf(&sb, fmt, ap);
+	parser_vreport(p, p->errors, "", s, fmt, ap);
 	va_end(ap);
-	strlist_push(p->errors, sbuf_detach(&sb));
+}
+
+static void
+parser_warning(struct parser *p, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	parser_vreport(p, p->warnings, "warning: ", s, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Is the file that setting S was read from private (not readable by group or others)? The top file was checked on
+ * its open descriptor; an @included one is opened and checked the same way.
+ */
+static bool
+parser_file_private(struct parser *p, const config_setting_t *s)
+{
+	const char *file = parser_file(p, s);
+	struct stat st;
+	bool private = false;
+	int fd;
+
+	if (file == p->file)
+		return p->file_private;
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0)
+		private = (st.st_mode & (S_IRGRP | S_IROTH)) == 0;
+	close(fd);
+	return private;
 }
 
 const char *
@@ -215,9 +280,10 @@ parse_bytebase(struct parser *p, const config_setting_t *g)
 	if (bb->service_key != NULL && bb->service_key_file != NULL)
 		parser_error(p, config_setting_get_member(g, "service_key"),
 			"'service_key' and 'service_key_file' are exclusive");
-	if (bb->service_key != NULL && !p->file_private)
-		parser_error(p, config_setting_get_member(g, "service_key"),
-			"the file holds 'service_key' but group or others can read it; chmod 600 %s", p->file);
+	s = config_setting_get_member(g, "service_key");
+	if (bb->service_key != NULL && !parser_file_private(p, s))
+		parser_error(p, s, "the file holds 'service_key' but group or others can read it; chmod 600 %s",
+			parser_file(p, s));
 	bb->timeout = get_long(p, g, "timeout", 30, 1, 3600);
 	bb->api = (enum bytebase_api)get_enum(p, g, "api", apis, BYTEBASE_API_AUTO);
 	bb->ca_file = get_string(p, g, "ca_file", false, "bytebase");
@@ -225,6 +291,141 @@ parse_bytebase(struct parser *p, const config_setting_t *g)
 	if (bb->ca_file != NULL && bb->ca_file[0] != '/')
 		parser_error(p, s, "'ca_file' must be an absolute path");
 	return bb;
+}
+
+/* Transports libgit2 may be handed for `url`: never a transport helper (ext::, fd::) or an option-like "-...". */
+static const char *const url_schemes[] = { "https", "http", "ssh", "git", "file", NULL };
+
+static bool
+has_control_or_space(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return true;
+	return false;
+}
+
+static void
+check_url(struct parser *p, const config_setting_t *s, const char *url)
+{
+	const char *sep = strstr(url, "://"), *colon = strchr(url, ':'), *slash = strchr(url, '/'), *at;
+	const char *const *k;
+	bool known = false;
+
+	if (colon != NULL && colon[1] == ':' && (slash == NULL || colon < slash)) {
+		parser_error(p, s, "'url' names a transport helper (\"%.*s::\"); allowed: https://, http://, ssh://, "
+			"git://, file:// or user@host:path", (int)(colon - url), url);
+		return;
+	}
+	if (url[0] == '-' || has_control_or_space(url)) {
+		parser_error(p, s, "'url' must not start with '-' or hold spaces or control characters");
+		return;
+	}
+	if (sep == NULL) {
+		/* scp-like [user@]host:path; a colon after the first '/' makes it a local path (git's rule). */
+		if (colon == NULL || colon == url || (slash != NULL && slash < colon))
+			parser_error(p, s, "'url' must be https://, http://, ssh://, git://, file:// or user@host:path "
+				"(a local repository goes in 'path')");
+		return;
+	}
+	for (k = url_schemes; *k != NULL; k++)
+		if ((size_t)(sep - url) == strlen(*k) && strncmp(url, *k, strlen(*k)) == 0)
+			known = true;
+	if (!known) {
+		parser_error(p, s, "'url' uses the transport \"%.*s\"; allowed: https://, http://, ssh://, git://, "
+			"file:// or user@host:path", (int)(sep - url), url);
+		return;
+	}
+	sep += 3;
+	colon = strchr(sep, ':');
+	slash = strchr(sep, '/');
+	at = strchr(sep, '@');
+	if (at != NULL && slash != NULL && at > slash)
+		at = NULL;
+	if ((at != NULL ? at + 1 : sep)[0] == '-') {
+		parser_error(p, s, "'url' names a host starting with '-'");
+		return;
+	}
+	if (at != NULL && colon != NULL && colon < at)
+		parser_warning(p, s, "'url' holds a password: bbgitops keeps it out of the mirror and every "
+			"output, but it belongs in 'token_file' (a private file)");
+}
+
+/*
+ * `branch` is a short name or glob ("main", "release/x*"). A full "refs/heads/main" is unambiguous and normalized
+ * (cursors are keyed by the short name); any other "refs/..." could never match a branch and is refused, as is
+ * what git refuses in a branch name.
+ */
+static void
+check_branch(struct parser *p, const config_setting_t *s, char *branch)
+{
+	size_t n;
+
+	if (str_starts_with(branch, "refs/heads/"))
+		memmove(branch, branch + strlen("refs/heads/"), strlen(branch) - strlen("refs/heads/") + 1);
+	else if (str_starts_with(branch, "refs/")) {
+		parser_error(p, s, "'branch' must name branches (\"main\", \"release/*\"), not \"%s\"", branch);
+		return;
+	}
+	n = strlen(branch);
+	if (n == 0 || branch[0] == '/' || branch[0] == '-' || branch[n - 1] == '/' || branch[n - 1] == '.' ||
+	    strstr(branch, "//") != NULL || strstr(branch, "..") != NULL || strstr(branch, "@{") != NULL ||
+	    strpbrk(branch, "~^:\\") != NULL || has_control_or_space(branch) ||
+	    (n >= 5 && strcmp(branch + n - 5, ".lock") == 0))
+		parser_error(p, s, "'branch' is not a valid branch name or glob (git check-ref-format)");
+}
+
+/* base_directory must stay inside the repository: no "." or ".." component, no empty one ("a//b"). */
+static void
+check_base_directory(struct parser *p, const config_setting_t *s, const char *normalized)
+{
+	const char *c = normalized;
+
+	while (*c != '\0') {
+		size_t len = strcspn(c, "/");
+
+		if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.')) {
+			parser_error(p, s, "'base_directory' must be a directory inside the repository, without "
+				"'.', '..' or empty components");
+			return;
+		}
+		c += len;
+		if (*c == '/')
+			c++;
+	}
+}
+
+/* An issue title is cut at 200 bytes (catchup.c): a longer template could never show. */
+#define CONFIG_TITLE_TEMPLATE_MAX 200
+
+/* Every {word} of title_template must be a placeholder that expands; {path} and {version} only per file. */
+static void
+check_title_template(struct parser *p, const config_setting_t *s, const char *tmpl, enum group_by group_by)
+{
+	static const char *const names[] = { "subject", "repository", "branch", "commit", "short", "path", "version",
+		NULL };
+	const char *c, *close;
+	size_t i, n;
+
+	if (strlen(tmpl) > CONFIG_TITLE_TEMPLATE_MAX) {
+		parser_error(p, s, "'title_template' is %zu bytes long; at most %d (an issue title is cut at %d bytes)",
+			strlen(tmpl), CONFIG_TITLE_TEMPLATE_MAX, CONFIG_TITLE_TEMPLATE_MAX);
+		return;
+	}
+	for (c = tmpl; (c = strchr(c, '{')) != NULL; c = close) {
+		close = c + 1 + strspn(c + 1, "abcdefghijklmnopqrstuvwxyz_");
+		if (*close != '}' || close == c + 1)
+			continue;    /* not a placeholder: kept as written */
+		n = (size_t)(close - c - 1);
+		for (i = 0; names[i] != NULL; i++)
+			if (strlen(names[i]) == n && strncmp(names[i], c + 1, n) == 0)
+				break;
+		if (names[i] == NULL)
+			parser_error(p, s, "'title_template': unknown placeholder %.*s (known: {subject} {repository} "
+				"{branch} {commit} {short} {path} {version})", (int)(n + 2), c);
+		else if (i >= 5 && group_by != GROUP_BY_FILE)
+			parser_error(p, s, "'title_template': {%s} needs group_by = \"file\"", names[i]);
+	}
 }
 
 static const char *const repo_keys[] = { "name", "path", "url", "provider", "token_file", "username", "ssh_key",
@@ -291,6 +492,8 @@ parse_repo(struct parser *p, const config_setting_t *g, struct repo_config *r, b
 		parser_error(p, g, "repository '%s': one of 'path' or 'url' is required", r->name ? r->name : "?");
 	if (r->path != NULL && r->url != NULL)
 		parser_error(p, config_setting_get_member(g, "url"), "'path' and 'url' are exclusive");
+	else if (r->url != NULL)
+		check_url(p, config_setting_get_member(g, "url"), r->url);
 	is_absolute_path_setting(p, g, "path", r->path);
 	r->provider = (enum provider)get_enum(p, g, "provider", providers, PROVIDER_NONE);
 	r->token_file = get_string(p, g, "token_file", false, "repository");
@@ -319,9 +522,12 @@ parse_repo(struct parser *p, const config_setting_t *g, struct repo_config *r, b
 		r->branch = xstrdup("main");
 	else if (r->branch != NULL && r->branch[0] == '\0')
 		parser_error(p, config_setting_get_member(g, "branch"), "'branch' must not be empty");
+	else if (r->branch != NULL && config_setting_get_member(g, "branch") != NULL)
+		check_branch(p, config_setting_get_member(g, "branch"), r->branch);
 	base = get_string(p, g, "base_directory", false, "repository");
 	r->base_directory = migration_normalize_base(base);
 	free(base);
+	check_base_directory(p, config_setting_get_member(g, "base_directory"), r->base_directory);
 	r->project = get_string(p, g, "project", false, "repository");
 	if (r->project == NULL && have_bytebase && config_setting_get_member(g, "project") == NULL)
 		parser_error(p, g, "repository '%s': 'project' is required when 'bytebase' is configured",
@@ -335,8 +541,46 @@ parse_repo(struct parser *p, const config_setting_t *g, struct repo_config *r, b
 	r->group_by = (enum group_by)get_enum(p, g, "group_by", group_bys, GROUP_BY_COMMIT);
 	r->start = (enum start_mode)get_enum(p, g, "start", starts, START_TIP);
 	r->title_template = get_string(p, g, "title_template", false, "repository");
+	if (r->title_template != NULL)
+		check_title_template(p, config_setting_get_member(g, "title_template"), r->title_template,
+			r->group_by);
 	if (r->title_template == NULL)
 		r->title_template = xstrdup("{subject}");
+}
+
+static int
+repo_index_cmp(const void *a, const void *b)
+{
+	const struct repo_config *ra = *(struct repo_config *const *)a, *rb = *(struct repo_config *const *)b;
+	int c = strcmp(ra->name, rb->name);
+
+	return c != 0 ? c : (ra < rb ? -1 : ra > rb);
+}
+
+/* Every repeated name is reported at its line, naming the first; sorted, so a huge list stays fast. */
+static void
+check_duplicate_names(struct parser *p, struct config *cfg, const config_setting_t **settings)
+{
+	struct repo_config **sorted = xcalloc(cfg->n_repos + 1, sizeof(*sorted));
+	const struct repo_config **first = xcalloc(cfg->n_repos + 1, sizeof(*first));
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->n_repos; i++)
+		if (cfg->repos[i].name != NULL)
+			sorted[n++] = &cfg->repos[i];
+	if (n > 1)
+		qsort(sorted, n, sizeof(*sorted), repo_index_cmp);
+	for (i = 1; i < n; i++)
+		if (strcmp(sorted[i]->name, sorted[i - 1]->name) == 0)
+			first[sorted[i] - cfg->repos] = first[sorted[i - 1] - cfg->repos] != NULL ?
+				first[sorted[i - 1] - cfg->repos] : sorted[i - 1];
+	for (i = 0; i < cfg->n_repos; i++)
+		if (first[i] != NULL)
+			parser_error(p, config_setting_get_member(settings[i], "name"),
+				"duplicate repository name '%s' (first at line %d)", cfg->repos[i].name,
+				first[i]->line);
+	free(first);
+	free(sorted);
 }
 
 static const char *const top_keys[] = { "state_dir", "bytebase", "hook", "poll", "repositories",
@@ -349,6 +593,7 @@ parse_root(struct parser *p, config_t *lc, struct config *cfg)
 {
 	static const char *const delivers[] = { "background", "inline", "none", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s, *repos;
+	const config_setting_t **settings;
 	int i, n;
 
 	check_known_keys(p, root, "", top_keys);
@@ -400,71 +645,123 @@ parse_root(struct parser *p, config_t *lc, struct config *cfg)
 		return;
 	}
 	n = config_setting_length(repos);
+	if (n == 0) {
+		parser_error(p, repos, "'repositories' is empty: nothing to watch");
+		return;
+	}
 	cfg->repos = xcalloc((size_t)n + 1, sizeof(*cfg->repos));
+	settings = xcalloc((size_t)n + 1, sizeof(*settings));
 	for (i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(repos, (unsigned)i);
 		struct repo_config *r = &cfg->repos[cfg->n_repos];
-		size_t j;
 
 		if (!config_setting_is_group(g)) {
 			parser_error(p, g, "each repository must be a group { name = ...; ... }");
 			continue;
 		}
 		parse_repo(p, g, r, cfg->bytebase != NULL);
-		cfg->n_repos++;
-		for (j = 0; r->name != NULL && j + 1 < cfg->n_repos; j++)
-			if (cfg->repos[j].name != NULL && strcmp(cfg->repos[j].name, r->name) == 0)
-				parser_error(p, config_setting_get_member(g, "name"),
-					"duplicate repository name '%s' (first at line %d)", r->name,
-					cfg->repos[j].line);
+		settings[cfg->n_repos++] = g;
 	}
+	check_duplicate_names(p, cfg, settings);
+	free(settings);
+}
+
+/*
+ * libconfig 1.5 prefixes every @include path with the include directory, absolute ones too ("/etc//abs/x.conf"),
+ * and crashes on @include without one when reading a FILE *. So the file is read by name, with no include
+ * directory, from inside its own directory: relative includes resolve from there, absolute ones stay absolute.
+ * It is read through /proc/self/fd so that what is parsed is the file whose mode was checked on its descriptor.
+ */
+static int
+config_read_in_dir(config_t *lc, struct parser *p, int fd)
+{
+	char fdpath[64];
+	int cwd, rv;
+
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	p->read_as = access(fdpath, R_OK) == 0 ? xstrdup(fdpath) : NULL;
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(p->dir) != 0) {
+		/* cannot come back or cannot go there: includes resolve from the include directory instead */
+		config_set_include_dir(lc, p->dir);
+		rv = config_read_file(lc, p->read_as ? p->read_as : p->file);
+	} else {
+		rv = config_read_file(lc, p->read_as ? p->read_as : p->file);
+		if (fchdir(cwd) != 0)
+			log_warn("cannot return to the working directory after reading %s", p->file);
+	}
+	if (cwd >= 0)
+		close(cwd);
+	return rv;
 }
 
 int
 config_load(const char *file, struct config **out, struct strlist *errors)
 {
-	struct parser p = { .file = file, .errors = errors, .file_private = false };
+	struct strlist warnings = STRLIST_INIT;
+	struct parser p = { .file = file, .errors = errors, .warnings = &warnings, .names = STRLIST_INIT,
+		.file_private = false };
 	struct config *cfg = NULL;
 	size_t errors_before = errors->len;
+	char *abs = NULL, *slash;
 	struct stat st;
 	config_t lc;
-	FILE *fp;
-	char dir[PATH_MAX];
-	char *slash;
+	int fd, rv = -1;
 
-	fp = fopen(file, "re");
-	if (fp == NULL) {
-		strlist_pushf(errors, "%s: cannot open: %s", file, strerror(errno));
-		return -1;
-	}
-	if (fstat(fileno(fp), &st) == 0)
-		p.file_private = (st.st_mode & (S_IRGRP | S_IROTH)) == 0;
 	config_init(&lc);
-	snprintf(dir, sizeof(dir), "%s", file);
-	slash = strrchr(dir, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		config_set_include_dir(&lc, dir[0] ? dir : "/");
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		strlist_pushf(errors, "%s: cannot open: %s", file, strerror(errno));
+		goto out;
 	}
-	if (config_read(&lc, fp) != CONFIG_TRUE) {
-		strlist_pushf(errors, "%s:%d: %s", config_error_file(&lc) ? config_error_file(&lc) : file,
-			config_error_line(&lc), config_error_text(&lc));
-		goto fail;
+	if (fstat(fd, &st) == 0)
+		p.file_private = (st.st_mode & (S_IRGRP | S_IROTH)) == 0;
+	if (file[0] != '/') {
+		char *cwd = getcwd(NULL, 0);
+
+		abs = cwd != NULL ? xasprintf("%s/%s", cwd, file) : xstrdup(file);
+		free(cwd);
+	} else {
+		abs = xstrdup(file);
+	}
+	slash = strrchr(abs, '/');
+	if (slash == NULL)
+		p.dir = xstrdup(".");
+	else
+		p.dir = slash == abs ? xstrdup("/") : xstrndup(abs, (size_t)(slash - abs));
+	if (config_read_in_dir(&lc, &p, fd) != CONFIG_TRUE) {
+		const char *where = config_error_file(&lc);
+
+		if (where == NULL || (p.read_as != NULL && strcmp(where, p.read_as) == 0))
+			where = file;
+		if (where[0] != '/' && where != file)
+			strlist_pushf(errors, "%s/%s:%d: %s", p.dir, where, config_error_line(&lc),
+				config_error_text(&lc));
+		else
+			strlist_pushf(errors, "%s:%d: %s", where, config_error_line(&lc), config_error_text(&lc));
+		goto out;
 	}
 	cfg = xcalloc(1, sizeof(*cfg));
 	cfg->file = xstrdup(file);
 	parse_root(&p, &lc, cfg);
 	if (errors->len != errors_before)
-		goto fail;
-	config_destroy(&lc);
-	fclose(fp);
+		goto out;
+	cfg->warnings = warnings;
+	warnings = (struct strlist)STRLIST_INIT;
 	*out = cfg;
-	return 0;
-fail:
+	cfg = NULL;
+	rv = 0;
+out:
 	config_free(cfg);
 	config_destroy(&lc);
-	fclose(fp);
-	return -1;
+	if (fd >= 0)
+		close(fd);
+	strlist_clear(&warnings);
+	strlist_clear(&p.names);
+	free((char *)p.read_as);
+	free(p.dir);
+	free(abs);
+	return rv;
 }
 
 static void
@@ -513,6 +810,7 @@ config_free(struct config *cfg)
 	free(cfg->state_dir);
 	free(cfg->poll_metrics_file);
 	free(cfg->file);
+	strlist_clear(&cfg->warnings);
 	free(cfg);
 }
 

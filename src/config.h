@@ -70,6 +70,7 @@ struct config {
 	char *poll_metrics_file;   /* written after every poll cycle (Prometheus textfile), or NULL */
 	struct repo_config *repos;
 	size_t n_repos;
+	struct strlist warnings;   /* "FILE:LINE: warning: ..." for check-config: accepted, but worth fixing */
 };
 
 /* -c FILE, else $BBGITOPS_CONFIG, else SYSCONFDIR/bbgitops.conf. */

@@ -1,5 +1,6 @@
 /*
- * error.c — filling and prefixing struct error.
+ * error.c — filling and prefixing struct error. Every message is bounded by the struct's buffer and always
+ * NUL-terminated; a message too long is cut at its end.
  */
 #include "error.h"
 
@@ -18,25 +19,24 @@ error_set(struct error *err, bool transient, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	err->transient = transient;
+	err->http_status = 0;
 	return -1;
 }
 
 int
 error_prefix(struct error *err, const char *fmt, ...)
 {
-	char joined[sizeof(err->msg) * 2];
-	size_t n;
+	char prefix[sizeof(err->msg)], joined[sizeof(err->msg)];
 	va_list ap;
 
 	if (err == NULL)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(joined, sizeof(err->msg), fmt, ap);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	n = strlen(joined);
-	memcpy(joined + n, ": ", 3);
-	memcpy(joined + n + 2, err->msg, strnlen(err->msg, sizeof(err->msg) - 1) + 1);
-	joined[sizeof(err->msg) - 1] = '\0';   /* keep the start: the prefix names where it happened */
+	/* Too long a result is cut at its end, so the start survives: the prefix names where it happened. */
+	if (snprintf(joined, sizeof(joined), "%s: %s", prefix, err->msg) < 0)
+		joined[0] = '\0';
 	memcpy(err->msg, joined, sizeof(err->msg));
 	return -1;
 }

@@ -13,11 +13,10 @@
 
 #include "catchup.h"
 #include "commands.h"
-#include "deliver.h"
 #include "hook.h"
+#include "launch.h"
 #include "log.h"
 #include "repo.h"
-#include "spawn.h"
 #include "state.h"
 #include "util.h"
 
@@ -26,53 +25,6 @@ struct work_item {
 	const struct ref_update *update;
 	const char *branch;
 };
-
-size_t
-hook_read_updates(FILE *in, struct ref_update **out)
-{
-	struct ref_update *updates = NULL;
-	size_t len = 0, cap = 0, lineno = 0;
-	char *line = NULL;
-	size_t line_cap = 0;
-	ssize_t n;
-
-	while ((n = getline(&line, &line_cap, in)) >= 0) {
-		char old_hex[64], new_hex[64], *ref;
-
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		ref = strrchr(line, ' ');
-		if (ref == NULL || sscanf(line, "%63s %63s", old_hex, new_hex) != 2 || !str_is_hex_oid(old_hex) ||
-		    !str_is_hex_oid(new_hex)) {
-			log_warnx("ignoring malformed ref update on stdin line %zu", lineno);
-			continue;
-		}
-		if (len == cap) {
-			cap = cap ? cap * 2 : 8;
-			updates = xrealloc(updates, cap * sizeof(*updates));
-		}
-		memcpy(updates[len].old_hex, old_hex, sizeof(updates[len].old_hex));
-		memcpy(updates[len].new_hex, new_hex, sizeof(updates[len].new_hex));
-		updates[len].ref = xstrdup(ref + 1);
-		len++;
-	}
-	free(line);
-	*out = updates;
-	return len;
-}
-
-void
-hook_updates_free(struct ref_update *updates, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(updates[i].ref);
-	free(updates);
-}
 
 struct walk_pushed_ref *
 hook_pushed_refs(const struct ref_update *updates, size_t n)
@@ -181,12 +133,12 @@ start_delivery(const struct cli *cli, const struct config *cfg)
 
 	switch (cfg->hook_deliver) {
 	case HOOK_DELIVER_BACKGROUND:
-		if (spawn_detached_deliver(cli->deliver_exe, cli->config_path) != 0)
-			log_warnx("cannot start background delivery; `bbgitops poll` or `deliver` will send the issues");
+		if (launch_deliver_detached(cli->config_path, &err) != 0)
+			log_warnx("%s; `bbgitops poll` or `deliver` will send the issues", err.msg);
 		break;
 	case HOOK_DELIVER_INLINE:
 		opts.deadline = time_monotonic() + (double)cfg->bytebase->timeout;
-		if (deliver_run(cfg, &opts, &err) < 0)
+		if (launch_deliver_wait(cfg, &opts, &err) < 0)
 			log_warnx("delivery: %s", err.msg);
 		break;
 	case HOOK_DELIVER_NONE:

@@ -20,7 +20,10 @@ struct ref_update {
 	char *ref;
 };
 
-/* Reads all of IN (a hook must, even with nothing to do); malformed lines are reported and skipped. */
+/*
+ * Reads all of IN (a hook must, even with nothing to do). Lines that are not "OLD NEW REF" are skipped and
+ * reported together in one warning (hook_input.c).
+ */
 size_t hook_read_updates(FILE *in, struct ref_update **out);
 void hook_updates_free(struct ref_update *updates, size_t n);
 

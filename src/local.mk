@@ -1,9 +1,10 @@
-# The two programs, bbgitops and bbgitops-deliver. Unit tests link module sources directly (tests/local.mk).
+# The two programs: bbgitops (bindir) and its network half bbgitops-deliver (pkglibexecdir, found by launch.c
+# through LIBEXECDIR or $BBGITOPS_EXEC_PATH). Modules both link are compiled once, into libbbgitops-common.a.
 bin_PROGRAMS += bbgitops
 
 # Modules both programs share: errors, logging, utilities, configuration, naming rules, state.
 bbgitops_common_sources = \
-	%D%/cli.c %D%/cli.h %D%/commands.h \
+	%D%/cli.c %D%/cli.h \
 	%D%/error.c %D%/error.h \
 	%D%/log.c %D%/log.h \
 	%D%/util.c %D%/util.h \
@@ -11,6 +12,11 @@ bbgitops_common_sources = \
 	%D%/migration.c %D%/migration.h \
 	%D%/state.c %D%/state.h %D%/state_internal.h \
 	%D%/state_metrics.c %D%/state_metrics.h
+
+noinst_LIBRARIES += libbbgitops-common.a
+libbbgitops_common_a_SOURCES = $(bbgitops_common_sources)
+libbbgitops_common_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
+bbgitops_common_lib = libbbgitops-common.a $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
 
 # The git side: repository access and the engine.
 bbgitops_git_sources = \
@@ -27,7 +33,7 @@ bbgitops_delivery_sources = \
 	%D%/bytebase.c %D%/bytebase.h \
 	%D%/state_outbox.c %D%/outbox.h \
 	%D%/deliver.c %D%/deliver.h \
-	%D%/cmd_deliver.c
+	%D%/cmd_deliver.c %D%/commands.h
 
 # Remote mirrors, poller and backfill.
 bbgitops_poll_sources = \
@@ -38,28 +44,26 @@ bbgitops_poll_sources = \
 # bbgitops: the git side. No libcurl here: every push runs this program, and libcurl's TLS/LDAP/Kerberos
 # dependencies would double its start-up time (the same reason git keeps curl in git-remote-https).
 bbgitops_SOURCES = \
-	%D%/main.c \
+	%D%/main.c %D%/commands.h \
+	%D%/launch.c %D%/launch.h %D%/deliver.h \
 	%D%/hook.c %D%/hook.h \
+	%D%/hook_input.c \
 	%D%/pre_receive.c \
 	%D%/cmd_issues.c \
 	%D%/cmd_status.c \
 	%D%/metrics.c %D%/metrics.h \
 	%D%/cmd_check_config.c \
 	%D%/cmd_install_hook.c \
-	%D%/deliver_exec.c %D%/deliver.h \
-	%D%/spawn.c %D%/spawn.h \
-	$(bbgitops_common_sources) \
 	$(bbgitops_git_sources) \
 	$(bbgitops_poll_sources)
 
-bbgitops_LDADD = $(LIBGIT2_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
+bbgitops_LDADD = $(bbgitops_common_lib) $(LIBGIT2_LIBS)
 bbgitops_CFLAGS = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 
-# bbgitops-deliver: the Bytebase side (libcurl), no libgit2.
-bin_PROGRAMS += bbgitops-deliver
+# bbgitops-deliver: the Bytebase side (libcurl), no libgit2. Not for users' PATH: bbgitops runs it.
+pkglibexec_PROGRAMS = bbgitops-deliver
 bbgitops_deliver_SOURCES = \
 	%D%/deliver_main.c \
-	$(bbgitops_common_sources) \
 	$(bbgitops_delivery_sources)
-bbgitops_deliver_LDADD = $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
+bbgitops_deliver_LDADD = $(bbgitops_common_lib) $(LIBCURL_LIBS)
 bbgitops_deliver_CFLAGS = $(AM_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)

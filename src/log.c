@@ -5,8 +5,8 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char *log_prefix = "bbgitops: ";
@@ -25,78 +25,63 @@ log_get_level(void)
 	return log_level;
 }
 
+static void vlog(enum log_level level, bool with_errno, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/* The one body: LEVEL at or below the configured verbosity prints "PREFIX message[: strerror(errno)]". */
 static void
-log_vwrite(const char *fmt, va_list ap, const char *suffix)
+vlog(enum log_level level, bool with_errno, const char *fmt, va_list ap)
 {
+	int saved = errno;
 	char line[4096];
 
+	if (level > log_level)
+		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (suffix != NULL)
-		fprintf(stderr, "%s%s: %s\n", log_prefix, line, suffix);
+	if (with_errno)
+		fprintf(stderr, "%s%s: %s\n", log_prefix, line, strerror(saved));
 	else
 		fprintf(stderr, "%s%s\n", log_prefix, line);
 	fflush(stderr);
+	errno = saved;
 }
 
 void
 log_warn(const char *fmt, ...)
 {
-	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, strerror(saved));
+	vlog(LOG_LEVEL_QUIET, true, fmt, ap);
 	va_end(ap);
-	errno = saved;
 }
 
 void
 log_warnx(const char *fmt, ...)
 {
-	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
+	vlog(LOG_LEVEL_QUIET, false, fmt, ap);
 	va_end(ap);
-	errno = saved;
 }
 
 void
 log_info(const char *fmt, ...)
 {
-	int saved = errno;
 	va_list ap;
 
-	if (log_level < LOG_LEVEL_NORMAL)
-		return;
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
+	vlog(LOG_LEVEL_NORMAL, false, fmt, ap);
 	va_end(ap);
-	errno = saved;
 }
 
 void
 log_debug(const char *fmt, ...)
 {
-	int saved = errno;
-	va_list ap;
-
-	if (log_level < LOG_LEVEL_VERBOSE)
-		return;
-	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
-	va_end(ap);
-	errno = saved;
-}
-
-void
-fatalx(const char *fmt, ...)
-{
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
+	vlog(LOG_LEVEL_VERBOSE, false, fmt, ap);
 	va_end(ap);
-	exit(1);
 }

@@ -1,8 +1,11 @@
 /*
  * main.c — the bbgitops program: the git side (hooks, poll, backfill, issues, status, check-config,
- * install-hook). `deliver` hands over to bbgitops-deliver, which holds the network stack.
+ * install-hook). `deliver` hands over to bbgitops-deliver, which holds the network stack: this process becomes it
+ * (launch.h), with the same configuration, verbosity and arguments.
  */
-#include "cli.h"
+#include "commands.h"
+#include "launch.h"
+#include "log.h"
 
 static const char usage_text[] =
 	"usage: bbgitops [-c FILE] [-v] [-q] COMMAND [ARGS]\n"
@@ -11,7 +14,7 @@ static const char usage_text[] =
 	"  pre-receive              hook: reject pushes that break the migration naming rules\n"
 	"  poll [--daemon] [REPO...] catch up every configured repository, then deliver\n"
 	"  backfill REPO [--branch B] [--from REV] [--to REV] [--dry-run] [--json]\n"
-	"  deliver [--now] [--retry ID] [--skip ID]\n"
+	"  deliver [--now] [--retry ID] [--skip ID] [--deadline SECONDS]\n"
 	"  issues [--repo R] [--status S] [--json]\n"
 	"  status [--json | --prometheus]\n"
 	"  check-config             print \"configuration OK\" or every error as FILE:LINE: message\n"
@@ -20,12 +23,23 @@ static const char usage_text[] =
 	"\n"
 	"Configuration: -c FILE, else $BBGITOPS_CONFIG, else " SYSCONFDIR "/bbgitops.conf\n";
 
+/* `bbgitops deliver ARGS...` is `bbgitops-deliver -c CONFIG [-v|-q] deliver ARGS...`. */
+static int
+main_deliver(const struct cli *cli, int argc, char **argv)
+{
+	struct error err = ERROR_INIT;
+
+	launch_deliver_exec(cli->config_path, argv + 1, argc > 0 ? (size_t)argc - 1 : 0, &err);
+	log_warnx("%s", err.msg);
+	return 1;
+}
+
 static const struct command commands[] = {
 	{ "post-receive", cmd_post_receive },
 	{ "pre-receive", cmd_pre_receive },
 	{ "poll", cmd_poll },
 	{ "backfill", cmd_backfill },
-	{ "deliver", cmd_deliver },
+	{ "deliver", main_deliver },
 	{ "issues", cmd_issues },
 	{ "status", cmd_status },
 	{ "check-config", cmd_check_config },

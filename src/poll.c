@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #include "catchup.h"
 #include "commands.h"
 #include "config.h"
-#include "deliver.h"
+#include "launch.h"
 #include "log.h"
 #include "metrics.h"
 #include "remote.h"
@@ -446,7 +447,7 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 
 		opts.wait_for_lock = false;
 		error_clear(&err);
-		d = deliver_run(cfg, &opts, &err);
+		d = launch_deliver_wait(cfg, &opts, &err);
 		if (d < 0) {
 			log_warnx("delivery: %s", err.msg);
 			failed++;
@@ -491,30 +492,34 @@ poll_next_delay(const struct config *cfg)
 int
 cmd_poll(const struct cli *cli, int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct config *cfg = NULL;
 	struct strlist names = STRLIST_INIT;
-	bool daemon = false, options_done = false;
-	int i = 0, rv = 2;
+	bool daemon = false;
+	int opt, rv = 2;
 
-	if (argc > 0 && strcmp(argv[0], "poll") == 0)
-		i = 1;
-	for (; i < argc; i++) {
-		if (!options_done && strcmp(argv[i], "--daemon") == 0) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
 			daemon = true;
-		} else if (!options_done && strcmp(argv[i], "--") == 0) {
-			options_done = true;
-		} else if (!options_done && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+			break;
+		case 'h':
 			poll_usage();
 			rv = 0;
 			goto out;
-		} else if (!options_done && argv[i][0] == '-') {
-			log_warnx("poll: unknown option %s", argv[i]);
+		default:
+			log_warnx("poll: unknown option %s", argv[optind - 1]);
 			poll_usage();
 			goto out;
-		} else {
-			strlist_push(&names, xstrdup(argv[i]));
 		}
 	}
+	for (; optind < argc; optind++)
+		strlist_push(&names, xstrdup(argv[optind]));
 	if (cli_load_config(cli, &cfg) != 0)
 		goto out;
 	for (size_t k = 0; k < names.len; k++) {

@@ -84,13 +84,15 @@ static void
 problem(struct check *c, const char *path, const char *fmt, ...)
 {
 	struct sbuf sb = SBUF_INIT;
+	char *quoted = str_quote_path(path);   /* a name may hold newlines or escape sequences */
 	va_list ap;
 
 	va_start(ap, fmt);
 	sbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	log_warnx("rejected %s: %s: %s", c->ref, path, sbuf_str(&sb));
+	log_warnx("rejected %s: %s: %s", c->ref, quoted, sbuf_str(&sb));
 	sbuf_release(&sb);
+	free(quoted);
 	c->problems++;
 }
 
@@ -124,6 +126,11 @@ check_delta(struct check *c, const git_diff_delta *d, struct error *err)
 			c->repo->base_directory[0] ? c->repo->base_directory : "the repository root");
 		goto out;
 	}
+	if (d->new_file.mode == GIT_FILEMODE_LINK || d->new_file.mode == GIT_FILEMODE_COMMIT) {
+		problem(c, path, "a %s, not a file: it would never be delivered; commit the SQL itself",
+			d->new_file.mode == GIT_FILEMODE_LINK ? "symbolic link" : "submodule");
+		goto out;
+	}
 	if (!migration_parse(rel, &m)) {
 		problem(c, path, "not a migration name: expected <version>_<description>.sql (digits first, "
 			"lower-case .sql)");
@@ -140,11 +147,14 @@ check_delta(struct check *c, const git_diff_delta *d, struct error *err)
 		char *key = version_key(m.version);
 
 		/* The same path holding the version is the same migration (re-added, or a rewritten commit). */
-		if (!strset_contains(&c->use.versions, key))
+		if (!strset_contains(&c->use.versions, key)) {
 			note_version(m.version, path, &c->use);
-		else if (strcmp(version_owner(&c->use, m.version), path) != 0)
-			problem(c, path, "version %s is already used by %s", m.version,
-				version_owner(&c->use, m.version));
+		} else if (strcmp(version_owner(&c->use, m.version), path) != 0) {
+			char *owner = str_quote_path(version_owner(&c->use, m.version));
+
+			problem(c, path, "version %s is already used by %s", m.version, owner);
+			free(owner);
+		}
 		free(key);
 	}
 out:

@@ -5,6 +5,7 @@
  */
 #include "remote.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
@@ -34,6 +35,8 @@ struct remote_ctx {
 	bool timed_out;
 	bool stopped;
 	char *token;              /* read from token_file on first use; wiped and freed by remote_ctx_clear */
+	char *url_user;           /* user:password of the configured URL, kept out of the mirror's config and */
+	char *url_password;       /* handed to libgit2 only here; wiped and freed by remote_ctx_clear */
 	char secret_error[512];   /* why a secret could not be read, or "" */
 };
 
@@ -73,22 +76,86 @@ remote_mirror_path(const char *state_dir, const char *name)
 	return sbuf_detach(&sb);
 }
 
-char *
-remote_redact_url(const char *url)
+/* The user:password part of a scheme://user:password@host/... URL: its bounds, or false when it has none. */
+static bool
+remote_url_userinfo(const char *url, const char **start, const char **end)
 {
 	const char *scheme, *at, *slash;
 
-	if (url == NULL)
-		return xstrdup("");
-	scheme = strstr(url, "://");
-	if (scheme == NULL)
-		return xstrdup(url);     /* scp-like user@host:path carries no secret */
+	if (url == NULL || (scheme = strstr(url, "://")) == NULL)
+		return false;     /* scp-like user@host:path carries no secret */
 	scheme += 3;
 	slash = strchr(scheme, '/');
 	at = strchr(scheme, '@');
 	if (at == NULL || (slash != NULL && at > slash))
+		return false;
+	*start = scheme;
+	*end = at;
+	return true;
+}
+
+char *
+remote_redact_url(const char *url)
+{
+	const char *start, *end;
+
+	if (url == NULL)
+		return xstrdup("");
+	if (!remote_url_userinfo(url, &start, &end))
 		return xstrdup(url);
-	return xasprintf("%.*s%s", (int)(scheme - url), url, at + 1);
+	return xasprintf("%.*s%s", (int)(start - url), url, end + 1);
+}
+
+char *
+remote_url_without_password(const char *url)
+{
+	const char *start, *end, *colon;
+
+	if (!remote_url_userinfo(url, &start, &end))
+		return xstrdup(url);
+	colon = memchr(start, ':', (size_t)(end - start));
+	if (colon == NULL)
+		return xstrdup(url);
+	return xasprintf("%.*s%s", (int)(colon - url), url, end);
+}
+
+/* Percent-decodes [s, e) (RFC 3986 userinfo). */
+static char *
+remote_percent_decode(const char *s, const char *e)
+{
+	struct sbuf sb = SBUF_INIT;
+	char hex[3] = { 0, 0, 0 };
+
+	for (; s < e; s++) {
+		if (*s == '%' && e - s >= 3 && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+			char c;
+
+			hex[0] = s[1];
+			hex[1] = s[2];
+			c = (char)strtol(hex, NULL, 16);
+			sbuf_add(&sb, &c, 1);
+			s += 2;
+		} else {
+			sbuf_add(&sb, s, 1);
+		}
+	}
+	return sbuf_detach(&sb);
+}
+
+int
+remote_url_credentials(const char *url, char **user, char **password)
+{
+	const char *start, *end, *colon;
+
+	*user = *password = NULL;
+	if (!remote_url_userinfo(url, &start, &end))
+		return 0;
+	colon = memchr(start, ':', (size_t)(end - start));
+	if (colon == NULL)
+		return 0;
+	*user = remote_percent_decode(start, colon);
+	*password = remote_percent_decode(colon + 1, end);
+	return 1;
 }
 
 static void
@@ -258,6 +325,9 @@ remote_credentials_cb(git_credential **out, const char *url, const char *user_fr
 			return remote_secret_failed(ctx, "token_file", &e);
 		return git_credential_userpass_plaintext_new(out, remote_token_user(rc, user_from_url), ctx->token);
 	}
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
+	    (ctx->url_password != NULL || remote_url_credentials(rc->url, &ctx->url_user, &ctx->url_password)))
+		return git_credential_userpass_plaintext_new(out, ctx->url_user, ctx->url_password);
 	ctx->auth_failed = true;
 	git_error_set_str(GIT_ERROR_NET, "the server asks for credentials and none fit (token_file or ssh_key)");
 	return GIT_EAUTH;
@@ -275,13 +345,21 @@ remote_callbacks_init(git_remote_callbacks *cb, struct remote_ctx *ctx)
 }
 
 static void
+remote_wipe(char **secret)
+{
+	if (*secret != NULL) {
+		explicit_bzero(*secret, strlen(*secret));
+		free(*secret);
+		*secret = NULL;
+	}
+}
+
+static void
 remote_ctx_clear(struct remote_ctx *ctx)
 {
-	if (ctx->token != NULL) {
-		explicit_bzero(ctx->token, strlen(ctx->token));
-		free(ctx->token);
-		ctx->token = NULL;
-	}
+	remote_wipe(&ctx->token);
+	remote_wipe(&ctx->url_user);
+	remote_wipe(&ctx->url_password);
 }
 
 /* "NAME: WHAT URL: reason (libgit2's message)". Returns -1. */
@@ -349,6 +427,7 @@ remote_create_mirror(const char *path, const struct repo_config *rc, struct erro
 	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
 	char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
+	char *url = remote_url_without_password(rc->url);   /* the password never lands in the mirror's config */
 	int rv = -1;
 
 	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
@@ -365,7 +444,7 @@ remote_create_mirror(const char *path, const struct repo_config *rc, struct erro
 		remote_git_error(err, rc->name, "cannot create the mirror %s", tmp);
 		goto out;
 	}
-	if (git_remote_create_with_fetchspec(&remote, repo, "origin", rc->url, "+refs/heads/*:refs/heads/*") < 0) {
+	if (git_remote_create_with_fetchspec(&remote, repo, "origin", url, "+refs/heads/*:refs/heads/*") < 0) {
 		remote_git_error(err, rc->name, "cannot configure the mirror %s", tmp);
 		goto out;
 	}
@@ -383,6 +462,7 @@ out:
 	git_repository_free(repo);
 	if (rv < 0 && access(tmp, F_OK) == 0)
 		remote_rmtree(tmp);   /* best effort: no temporary mirror left behind */
+	free(url);
 	free(dir);
 	free(tmp);
 	return rv;
@@ -415,24 +495,37 @@ out:
 	return rv;
 }
 
-/* The "origin" remote of the mirror, its URL brought in line with the configuration. */
+/*
+ * The "origin" remote of the mirror, its URL brought in line with the configuration (without any password: an
+ * older mirror that stored one is rewritten).
+ */
 static int
 remote_lookup_origin(git_repository *mirror, const struct repo_config *rc, git_remote **out, struct error *err)
 {
 	git_remote *remote = NULL;
+	char *url = remote_url_without_password(rc->url);
+	int rv = -1;
 
-	if (git_remote_lookup(&remote, mirror, "origin") < 0)
-		return remote_git_error(err, rc->name, "mirror has no remote %s", "origin");
-	if (git_remote_url(remote) == NULL || strcmp(git_remote_url(remote), rc->url) != 0) {
+	if (git_remote_lookup(&remote, mirror, "origin") < 0) {
+		remote_git_error(err, rc->name, "mirror has no remote %s", "origin");
+		goto out;
+	}
+	if (git_remote_url(remote) == NULL || strcmp(git_remote_url(remote), url) != 0) {
 		git_remote_free(remote);
 		remote = NULL;
-		if (git_remote_set_url(mirror, "origin", rc->url) < 0 ||
-			git_remote_lookup(&remote, mirror, "origin") < 0)
-			return remote_git_error(err, rc->name, "cannot update the mirror's %s URL", "origin");
+		if (git_remote_set_url(mirror, "origin", url) < 0 || git_remote_lookup(&remote, mirror, "origin") < 0) {
+			remote_git_error(err, rc->name, "cannot update the mirror's %s URL", "origin");
+			goto out;
+		}
 		log_info("%s: remote URL changed; mirror follows the configuration", rc->name);
 	}
 	*out = remote;
-	return 0;
+	remote = NULL;
+	rv = 0;
+out:
+	git_remote_free(remote);
+	free(url);
+	return rv;
 }
 
 /* Watched branches that differ between the remote's listing and the mirror (new, moved or deleted). */

@@ -52,7 +52,16 @@ int remote_open_mirror(const char *state_dir, const struct repo_config *rc, git_
 /* Points REMOTE_CURSOR_REFS<branch> at ID (NULL: deletes the pin). */
 int remote_pin_cursor(git_repository *mirror, const char *branch, const git_oid *id, struct error *err);
 
-/* URL with any user:password@ part removed, for messages. Caller frees. */
+/* URL with any user:password@ part removed, for messages and status. Caller frees. */
 char *remote_redact_url(const char *url);
+
+/* URL with the ":password" of its user:password@ part removed (the user stays), as stored in the mirror. */
+char *remote_url_without_password(const char *url);
+
+/*
+ * The percent-decoded user and password of a scheme://user:password@host/ URL, handed to libgit2 through the
+ * credential callback only. Returns 1 and two new strings (caller wipes and frees), or 0 and NULLs when none.
+ */
+int remote_url_credentials(const char *url, char **user, char **password);
 
 #endif

@@ -85,13 +85,32 @@ static const char *const schema_steps[] = {
 };
 #define SCHEMA_VERSION ((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 
+/*
+ * SQLite's message, except that a write refused with ENOSPC (SQLITE_FULL, or "disk I/O error" when it was the WAL
+ * index or a journal that could not grow) is named for what it is. BUF holds the result when it is rewritten.
+ */
+static const char *
+state_reason(sqlite3 *db, const char *msg, char *buf, size_t size)
+{
+	int code = sqlite3_extended_errcode(db) & 0xff;
+
+	if (code == SQLITE_FULL ||
+	    ((code == SQLITE_IOERR || code == SQLITE_CANTOPEN) && sqlite3_system_errno(db) == ENOSPC)) {
+		snprintf(buf, size, "no space left on device (%s)", msg);
+		return buf;
+	}
+	return msg;
+}
+
 int
 state_error(struct state *st, struct error *err, const char *what)
 {
 	int code = st && st->db ? sqlite3_extended_errcode(st->db) : SQLITE_ERROR;
 	bool transient = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED;
+	char buf[512];
 
-	return error_set(err, transient, "%s: %s", what, st && st->db ? sqlite3_errmsg(st->db) : "no database");
+	return error_set(err, transient, "%s: %s", what,
+		st && st->db ? state_reason(st->db, sqlite3_errmsg(st->db), buf, sizeof(buf)) : "no database");
 }
 
 static int
@@ -101,9 +120,10 @@ exec_sql(struct state *st, const char *sql, struct error *err)
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		int code = sqlite3_extended_errcode(st->db) & 0xff;
+		char buf[512];
 
 		error_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED, "state database: %s",
-			msg ? msg : sqlite3_errmsg(st->db));
+			state_reason(st->db, msg ? msg : sqlite3_errmsg(st->db), buf, sizeof(buf)));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -247,7 +267,10 @@ state_open(const char *dir, struct state **out, struct error *err)
 		    sqlite3_step(stmt) == SQLITE_ROW)
 			is_wal = strcmp((const char *)sqlite3_column_text(stmt, 0), "wal") == 0;
 		else {
-			error_set(err, false, "cannot read state database %s: %s", path, sqlite3_errmsg(st->db));
+			char buf[512];
+
+			error_set(err, false, "cannot read state database %s: %s", path,
+				state_reason(st->db, sqlite3_errmsg(st->db), buf, sizeof(buf)));
 			sqlite3_finalize(stmt);
 			goto fail;
 		}
@@ -800,8 +823,11 @@ state_issue_load_content(struct state *st, struct state_issue *issue, struct err
 		sqlite3_bind_text(stmt, 2, f->path, -1, SQLITE_STATIC);
 		sqlite3_bind_text(stmt, 3, f->blob, -1, SQLITE_STATIC);
 		if (sqlite3_step(stmt) != SQLITE_ROW) {
+			char *quoted = str_quote_path(f->path);
+
 			state_error(st, err, "reading migration content");
-			error_prefix(err, "%s", f->path);
+			error_prefix(err, "%s", quoted);
+			free(quoted);
 			sqlite3_finalize(stmt);
 			return -1;
 		}

@@ -1,5 +1,6 @@
 /*
- * util.c — allocation, string buffers and string lists shared by every module.
+ * util.c — allocation, string buffers and string lists shared by every module, and git's quoting of paths for
+ * messages.
  */
 #include "util.h"
 
@@ -206,6 +207,45 @@ bool
 str_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void
+sbuf_add_quoted_path(struct sbuf *sb, const char *path)
+{
+	static const char escapes[] = "\a\b\t\n\v\f\r";
+	static const char letters[] = "abtnvfr";
+	const unsigned char *c;
+	bool plain = true;
+
+	for (c = (const unsigned char *)path; *c != '\0' && plain; c++)
+		plain = *c >= 0x20 && *c < 0x7f && *c != '"' && *c != '\\';
+	if (plain) {
+		sbuf_adds(sb, path);
+		return;
+	}
+	sbuf_add(sb, "\"", 1);
+	for (c = (const unsigned char *)path; *c != '\0'; c++) {
+		const char *e = *c != '\0' ? strchr(escapes, *c) : NULL;
+
+		if (*c == '"' || *c == '\\')
+			sbuf_addf(sb, "\\%c", *c);
+		else if (e != NULL)
+			sbuf_addf(sb, "\\%c", letters[e - escapes]);
+		else if (*c < 0x20 || *c >= 0x7f)
+			sbuf_addf(sb, "\\%03o", *c);
+		else
+			sbuf_add(sb, c, 1);
+	}
+	sbuf_add(sb, "\"", 1);
+}
+
+char *
+str_quote_path(const char *path)
+{
+	struct sbuf sb = SBUF_INIT;
+
+	sbuf_add_quoted_path(&sb, path);
+	return sbuf_detach(&sb);
 }
 
 bool

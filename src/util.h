@@ -29,7 +29,7 @@ struct sbuf {
 void sbuf_add(struct sbuf *sb, const void *data, size_t len);
 void sbuf_adds(struct sbuf *sb, const char *s);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
+void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 const char *sbuf_str(const struct sbuf *sb);   /* "" for an empty buffer, never NULL */
 char *sbuf_detach(struct sbuf *sb);            /* caller frees; buffer is reset */
 void sbuf_reset(struct sbuf *sb);
@@ -56,6 +56,14 @@ struct strset {
 bool strset_add(struct strset *set, const char *key);
 bool strset_contains(const struct strset *set, const char *key);
 void strset_clear(struct strset *set);
+
+/*
+ * A path as git prints it (quote_c_style, core.quotePath = true): unchanged when every byte is printable ASCII
+ * other than '"' and '\\'; otherwise in double quotes, with \a \b \t \n \v \f \r \" \\ and every other byte
+ * below 0x20 or from 0x7f up as three octal digits. Every path printed for a person goes through this.
+ */
+void sbuf_add_quoted_path(struct sbuf *sb, const char *path);
+char *str_quote_path(const char *path);   /* caller frees */
 
 bool str_starts_with(const char *s, const char *prefix);
 bool str_is_hex_oid(const char *s);   /* 40 lowercase hex digits */

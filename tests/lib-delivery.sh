@@ -112,15 +112,31 @@ write_delivery_config () {
 	EOF
 }
 
-# wait_no_deliverer [SECONDS]: waits until no detached deliverer of this test's configuration runs (default 30 s).
+# deliverer_running: does a deliverer of this test's configuration run? Either a bbgitops-deliver process started
+# with -c $CONF (whoever started it: the hook, poll, `bbgitops deliver`), a hook of this configuration (whose
+# detached child is a copy of it until it execs the deliverer), or any process holding the deliverer's lock on
+# $STATE_DIR/deliver.lock (flock -n fails while it is held).
+deliverer_running () {
+	ps -eo args >"$TRASH_DIRECTORY/.ps.out" &&
+	if grep -F -e "bbgitops-deliver -c $CONF " -e "bbgitops -c $CONF post-receive" "$TRASH_DIRECTORY/.ps.out" \
+		>/dev/null
+	then
+		return 0
+	fi &&
+	test -e "$STATE_DIR/deliver.lock" &&
+	! flock -n "$STATE_DIR/deliver.lock" true
+}
+
+# wait_no_deliverer [SECONDS]: waits until no deliverer of this test's configuration runs (default 30 s).
 wait_no_deliverer () {
 	_i=0
-	while ps -eo args | grep -F -e "$BBGITOPS -c $CONF -q deliver" | grep -v grep >/dev/null
+	while deliverer_running
 	do
 		_i=$((_i + 1))
 		if test $_i -gt $((${1:-30} * 10))
 		then
-			echo >&2 "a detached deliverer still runs"
+			echo >&2 "a deliverer still runs:"
+			grep -F -e "bbgitops-deliver" "$TRASH_DIRECTORY/.ps.out" >&2
 			return 1
 		fi
 		sleep 0.1

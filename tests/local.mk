@@ -7,6 +7,10 @@ PY_LOG_COMPILER = python3
 SH_LOG_DRIVER = $(LOG_DRIVER)
 AM_TESTS_ENVIRONMENT = \
 	BBGITOPS='$(abs_top_builddir)/bbgitops'; export BBGITOPS; \
+	BBGITOPS_EXEC_PATH='$(abs_top_builddir)'; export BBGITOPS_EXEC_PATH; \
+	BBGITOPS_LIBEXECDIR='$(pkglibexecdir)'; export BBGITOPS_LIBEXECDIR; \
+	BBGITOPS_TOP_BUILDDIR='$(abs_top_builddir)'; export BBGITOPS_TOP_BUILDDIR; \
+	BBGITOPS_TOP_SRCDIR='$(abs_top_srcdir)'; export BBGITOPS_TOP_SRCDIR; \
 	TEST_SRCDIR='$(abs_top_srcdir)/tests'; export TEST_SRCDIR; \
 	TEST_BUILDDIR='$(abs_top_builddir)/tests'; export TEST_BUILDDIR; \
 	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
@@ -28,6 +32,26 @@ check_PROGRAMS += %D%/unit/test-config
 %C%_unit_test_config_SOURCES = %D%/unit/test-config.c src/config.c src/migration.c src/util.c src/error.c src/log.c
 %C%_unit_test_config_CFLAGS = $(unit_cflags)
 %C%_unit_test_config_LDADD = $(unit_ldadd)
+
+# --- unit tests of the frame: errors, launcher argv, escaping (issue: seams) ---
+check_PROGRAMS += %D%/unit/test-error
+%C%_unit_test_error_SOURCES = %D%/unit/test-error.c src/error.c
+%C%_unit_test_error_CFLAGS = $(unit_cflags)
+
+check_PROGRAMS += %D%/unit/test-util
+%C%_unit_test_util_SOURCES = %D%/unit/test-util.c src/util.c
+%C%_unit_test_util_CFLAGS = $(unit_cflags)
+
+check_PROGRAMS += %D%/unit/test-names
+%C%_unit_test_names_SOURCES = %D%/unit/test-names.c src/http.c src/remote.c src/repo.c
+%C%_unit_test_names_CFLAGS = $(unit_cflags)
+%C%_unit_test_names_LDADD = libbbgitops-common.a $(unit_ldadd)
+
+check_PROGRAMS += %D%/unit/test-remote-url
+%C%_unit_test_remote_url_SOURCES = %D%/unit/test-remote-url.c src/remote.c src/config.c src/migration.c src/util.c \
+	src/error.c src/log.c
+%C%_unit_test_remote_url_CFLAGS = $(unit_cflags)
+%C%_unit_test_remote_url_LDADD = $(unit_ldadd)
 
 TESTS += $(check_PROGRAMS)
 
@@ -92,6 +116,18 @@ NOTHING_LOST_TESTS += %D%/t0160-non-utf8-text.sh
 TESTS += $(NOTHING_LOST_TESTS)
 EXTRA_DIST += $(NOTHING_LOST_TESTS)
 
+# --- integration tests: the frame, the launcher, the build (issue: seams) ---
+SEAMS_TESTS =
+SEAMS_TESTS += %D%/t0200-test-lib.sh
+SEAMS_TESTS += %D%/t0210-launch.sh
+SEAMS_TESTS += %D%/t0220-build.sh
+# The objects linked into the programs, for t0220's duplicate-symbol check.
+print-program-objects:
+	@echo $(bbgitops_OBJECTS) $(bbgitops_deliver_OBJECTS) $(libbbgitops_common_a_OBJECTS)
+.PHONY: print-program-objects
+TESTS += $(SEAMS_TESTS)
+EXTRA_DIST += $(SEAMS_TESTS)
+
 # --- operator's kit: manual pages, metrics, completion, Debian package (issue 14: opkit) ---
 OPKIT_TESTS =
 OPKIT_TESTS += %D%/t0810-man-pages.sh
@@ -102,3 +138,49 @@ EXTRA_DIST += %D%/check-man-pages.py %D%/prom-samples.py
 EXTRA_DIST += %D%/t0890-debian-package.sh
 TESTS += $(OPKIT_TESTS)
 EXTRA_DIST += $(OPKIT_TESTS)
+
+# --- integration tests: hardening (issue 9: config mistakes, includes, credentials, messages, fuzzing) ---
+HARDENING_TESTS =
+HARDENING_TESTS += %D%/t0300-config-mistakes.sh
+HARDENING_TESTS += %D%/t0310-config-include.sh
+HARDENING_TESTS += %D%/t0320-remote-url-credentials.sh
+HARDENING_TESTS += %D%/t0330-hook-messages.sh
+TESTS += $(HARDENING_TESTS)
+EXTRA_DIST += $(HARDENING_TESTS)
+
+# --- fuzzing (issue 9): one libFuzzer target per parser; ./configure --enable-fuzzing, then `make fuzz`
+# (FUZZ_SECONDS per target, default 60) runs each on its seed corpus in tests/fuzz/<target>/ and fails on any finding.
+# Provider JSON replies get a target of their own once the provider clients exist.
+FUZZ_SOURCES_COMMON = src/util.c src/util.h src/log.c src/log.h src/error.c src/error.h %D%/fuzz/fuzz.h
+fuzz_cflags = $(unit_cflags) $(FUZZ_CFLAGS) -I$(top_srcdir)/%D%/fuzz
+FUZZ_TARGETS = %D%/fuzz/fuzz-migration-name %D%/fuzz/fuzz-hook-stdin %D%/fuzz/fuzz-config \
+	%D%/fuzz/fuzz-bytebase-reply
+EXTRA_DIST += %D%/fuzz/run-fuzzers %D%/fuzz/lsan.supp %D%/fuzz/fuzz.h %D%/fuzz/http-replay.h \
+	%D%/fuzz/migration-name %D%/fuzz/hook-stdin %D%/fuzz/config %D%/fuzz/bytebase-reply
+if FUZZING
+noinst_PROGRAMS = $(FUZZ_TARGETS)
+%C%_fuzz_fuzz_migration_name_SOURCES = %D%/fuzz/fuzz-migration-name.c src/migration.c $(FUZZ_SOURCES_COMMON)
+%C%_fuzz_fuzz_migration_name_CFLAGS = $(fuzz_cflags)
+%C%_fuzz_fuzz_migration_name_LDFLAGS = $(FUZZ_CFLAGS)
+%C%_fuzz_fuzz_hook_stdin_SOURCES = %D%/fuzz/fuzz-hook-stdin.c src/hook_input.c $(FUZZ_SOURCES_COMMON)
+%C%_fuzz_fuzz_hook_stdin_CFLAGS = $(fuzz_cflags)
+%C%_fuzz_fuzz_hook_stdin_LDFLAGS = $(FUZZ_CFLAGS)
+%C%_fuzz_fuzz_config_SOURCES = %D%/fuzz/fuzz-config.c src/config.c src/migration.c $(FUZZ_SOURCES_COMMON)
+%C%_fuzz_fuzz_config_CFLAGS = $(fuzz_cflags)
+%C%_fuzz_fuzz_config_LDFLAGS = $(FUZZ_CFLAGS)
+%C%_fuzz_fuzz_config_LDADD = $(LIBCONFIG_LIBS)
+%C%_fuzz_fuzz_bytebase_reply_SOURCES = %D%/fuzz/fuzz-bytebase-reply.c %D%/fuzz/http-replay.c \
+	%D%/fuzz/http-replay.h src/bytebase.c src/config.c src/migration.c $(FUZZ_SOURCES_COMMON)
+%C%_fuzz_fuzz_bytebase_reply_CFLAGS = $(fuzz_cflags)
+%C%_fuzz_fuzz_bytebase_reply_LDFLAGS = $(FUZZ_CFLAGS)
+%C%_fuzz_fuzz_bytebase_reply_LDADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS)
+
+FUZZ_SECONDS = 60
+fuzz: $(FUZZ_TARGETS)
+	$(top_srcdir)/%D%/fuzz/run-fuzzers --seconds $(FUZZ_SECONDS) --bindir $(abs_top_builddir)/%D%/fuzz \
+		--corpus $(abs_top_srcdir)/%D%/fuzz --out $(abs_top_builddir)/%D%/fuzz/runs
+else
+fuzz:
+	@echo "make fuzz: configure with --enable-fuzzing (clang-14 with libFuzzer) first" >&2; exit 2
+endif
+.PHONY: fuzz

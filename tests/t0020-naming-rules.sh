@@ -90,7 +90,7 @@ test_expect_success 'a migration among ignored files is queued alone' '
 	push_hr "real" &&
 	expect_issues 1 &&
 	echo bytebase/0020_real.sql >expect &&
-	issues_json | json_query "[f[\"path\"] for f in d[-1][\"files\"]]" >actual &&
+	issue_files -1 path >actual &&
 	test_cmp expect actual
 '
 
@@ -111,10 +111,10 @@ test_expect_success 'modifying a migration with new content queues it again with
 	push_hr "modify real" &&
 	expect_issues 2 &&
 	git -C hr rev-parse HEAD:bytebase/0020_real.sql >expect &&
-	issues_json | json_query "[f[\"blob\"] for f in d[-1][\"files\"]]" >actual &&
+	issue_files -1 blob >actual &&
 	test_cmp expect actual &&
 	git -C hr rev-parse HEAD >expect &&
-	issues_json | json_query "d[-1][\"commit\"]" >actual &&
+	issue_field -1 commit >actual &&
 	test_cmp expect actual
 '
 
@@ -136,7 +136,7 @@ test_expect_success 'a rename that gives a file its .sql name counts' '
 	push_hr "rename into a migration name" &&
 	expect_issues 3 &&
 	echo "bytebase/0005_x.sql 0005" >expect &&
-	issues_json | json_query "[\"%s %s\" % (f[\"path\"], f[\"version\"]) for f in d[-1][\"files\"]]" >actual &&
+	issue_files -1 path version >actual &&
 	test_cmp expect actual
 '
 
@@ -145,7 +145,7 @@ test_expect_success 'a rename moving a file into the base directory counts' '
 	push_hr "move into the base directory" &&
 	expect_issues 4 &&
 	echo "bytebase/0007_x.sql" >expect &&
-	issues_json | json_query "[f[\"path\"] for f in d[-1][\"files\"]]" >actual &&
+	issue_files -1 path >actual &&
 	test_cmp expect actual
 '
 
@@ -168,7 +168,7 @@ do
 		) &&
 		expect_issues 1 --repo $r &&
 		echo 0001_root.sql >expect &&
-		issues_json --repo $r | json_query "[f[\"path\"] for i in d for f in i[\"files\"]]" >actual &&
+		issue_file_paths --repo $r >actual &&
 		test_cmp expect actual
 	'
 done
@@ -182,7 +182,7 @@ test_expect_success 'leading and trailing "/" in base_directory are ignored' '
 		push_to ../push-slashy.out origin main
 	) &&
 	echo bytebase/0001_s.sql >expect &&
-	issues_json --repo slashy | json_query "[f[\"path\"] for i in d for f in i[\"files\"]]" >actual &&
+	issue_file_paths --repo slashy >actual &&
 	test_cmp expect actual
 '
 

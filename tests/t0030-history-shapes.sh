@@ -72,7 +72,7 @@ test_expect_success 'a --no-ff merge of a feature branch is one issue for the me
 
 test_expect_success 'the side commits of a merged branch get no issue of their own' '
 	git -C hr rev-parse feature feature^ >side &&
-	issues_json | json_query "[i[\"commit\"] for i in d]" >commits &&
+	issue_lines commit >commits &&
 	! grep -F -f side commits
 '
 
@@ -122,8 +122,8 @@ test_expect_success 'a lower version landing after a higher one still gets its i
 	High bytebase/0100_high.sql
 	Low bytebase/0050_low.sql
 	EOF
-	issues_json | json_query "[\"%s %s\" % (i[\"title\"], \",\".join(f[\"path\"] for f in i[\"files\"])) for i in d[-2:]]" \
-		>actual &&
+	issue_lines title files >all &&
+	tail -n 2 all >actual &&
 	test_cmp expect actual
 '
 
@@ -139,8 +139,8 @@ test_expect_success 'a squash merge is one issue for the squashed commit' '
 		push_to ../push7.out origin main
 	) &&
 	echo "Squashed feature4 bytebase/0101_s1.sql,bytebase/0102_s2.sql" >expect &&
-	issues_json | json_query "\"%s %s\" % (d[-1][\"title\"], \",\".join(f[\"path\"] for f in d[-1][\"files\"]))" \
-		>actual &&
+	issue_lines title files >all &&
+	tail -n 1 all >actual &&
 	test_cmp expect actual
 '
 
@@ -154,8 +154,9 @@ test_expect_success 'a merge commit modifying a migration on main through the si
 		push_to ../push8.out origin main
 	) &&
 	echo "Merge fix bytebase/0001_a.sql $(git -C hr rev-parse HEAD:bytebase/0001_a.sql)" >expect &&
-	issues_json | json_query "\"%s %s %s\" % (d[-1][\"title\"], d[-1][\"files\"][0][\"path\"], d[-1][\"files\"][0][\"blob\"])" \
-		>actual &&
+	issue_files -1 path blob >files &&
+	test_line_count = 1 files &&
+	echo "$(issue_field -1 title) $(cat files)" >actual &&
 	test_cmp expect actual
 '
 

@@ -3,12 +3,6 @@ test_description='post-receive: watched branches by glob, branch creation and de
 
 . "${TEST_SRCDIR:-$(dirname "$0")}/test-lib.sh"
 
-# issue_lines [ARGS]: "branch title files" per issue.
-issue_lines () {
-	issues_json "$@" |
-	json_query "[\"%s %s %s\" % (i[\"branch\"], i[\"title\"], \",\".join(f[\"path\"] for f in i[\"files\"])) for i in d]"
-}
-
 test_expect_success 'setup: main and release/* watched in one configuration' '
 	setup_server_repo hr &&
 	write_config <<-EOF &&
@@ -29,7 +23,7 @@ test_expect_success 'setup: main and release/* watched in one configuration' '
 	main A on main bytebase/0001_a.sql
 	main B on main bytebase/0002_b.sql
 	EOF
-	issue_lines >actual &&
+	issue_lines branch title files >actual &&
 	test_cmp expect actual
 '
 
@@ -45,14 +39,14 @@ test_expect_success 'creating a watched branch from existing history reports onl
 	main B on main bytebase/0002_b.sql
 	release/1.0 Release fix bytebase/0003_rel.sql
 	EOF
-	issue_lines >actual &&
+	issue_lines branch title files >actual &&
 	test_cmp expect actual &&
 	test_grep "^remote: bbgitops: .*release/1.0: 1 migration" push1.out
 '
 
 test_expect_success 'the issue of a glob-matched branch names the entry and the branch' '
 	echo "hr-release release/1.0" >expect &&
-	issues_json --repo hr-release | json_query "[\"%s %s\" % (i[\"repository\"], i[\"branch\"]) for i in d]" >actual &&
+	issue_lines --repo hr-release repository branch >actual &&
 	test_cmp expect actual
 '
 
@@ -74,7 +68,8 @@ test_expect_success 'a push to a branch created from existing history then advan
 		push_to ../push3.out origin release/2.0
 	) &&
 	echo "release/2.0 Two bytebase/0004_two.sql" >expect &&
-	issue_lines | tail -n 1 >actual &&
+	issue_lines branch title files >all &&
+	tail -n 1 all >actual &&
 	test_cmp expect actual
 '
 
@@ -129,7 +124,8 @@ test_expect_success 'merging an already-pushed unwatched branch into main report
 		push_to ../push9.out origin main
 	) &&
 	echo "main Merge topic bytebase/0006_topic.sql,bytebase/0007_topic.sql" >expect &&
-	issue_lines | tail -n 1 >actual &&
+	issue_lines branch title files >all &&
+	tail -n 1 all >actual &&
 	test_cmp expect actual
 '
 
@@ -146,7 +142,8 @@ test_expect_success 'a push updating several watched branches at once reports ea
 	release/1.0 R1 fix bytebase/0010_r1.sql
 	release/2.0 R2 fix bytebase/0011_r2.sql
 	EOF
-	issue_lines | tail -n 2 | sort >actual &&
+	issue_lines branch title files >all &&
+	tail -n 2 all | sort >actual &&
 	test_cmp expect actual &&
 	bbgitops_lines push10.out >lines &&
 	test_line_count = 2 lines
@@ -176,7 +173,8 @@ test_expect_success 're-creating a deleted branch behaves as a creation, not as 
 	main Main later bytebase/0012_main.sql
 	release/1.0 Again bytebase/0013_again.sql
 	EOF
-	issue_lines | tail -n 2 >actual &&
+	issue_lines branch title files >all &&
+	tail -n 2 all >actual &&
 	test_cmp expect actual &&
 	echo 9 >expect &&
 	issue_count >actual &&
@@ -197,7 +195,8 @@ test_expect_success 'a branch created in the same push as main, at main'"'"'s ne
 	main Both bytebase/0020_both.sql
 	release/4.0 Both bytebase/0020_both.sql
 	EOF
-	issue_lines | tail -n 2 | sort >actual &&
+	issue_lines branch title files >all &&
+	tail -n 2 all | sort >actual &&
 	test_cmp expect actual &&
 	echo $(($(cat before) + 2)) >expect &&
 	issue_count >actual &&

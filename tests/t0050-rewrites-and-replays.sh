@@ -3,11 +3,6 @@ test_description='post-receive: forced updates and replayed hook input never dup
 
 . "${TEST_SRCDIR:-$(dirname "$0")}/test-lib.sh"
 
-issue_lines () {
-	issues_json "$@" |
-	json_query "[\"%s %s %s\" % (i[\"commit\"], i[\"title\"], \",\".join(f[\"path\"] for f in i[\"files\"])) for i in d]"
-}
-
 # run_hook OLD NEW [REF]: runs the post-receive hook by hand in hr.git, as git would.
 run_hook () {
 	(
@@ -26,7 +21,7 @@ test_expect_success 'setup' '
 		add_file bytebase/0001_a.sql "CREATE TABLE a (id int);" && commit_all "Add a" &&
 		push_to ../push0.out origin main
 	) &&
-	issue_lines >before &&
+	issue_lines commit title files >before &&
 	test_line_count = 1 before
 '
 
@@ -36,7 +31,7 @@ test_expect_success 'amending a queued commit (new message) and force-pushing cr
 		git commit -q --amend -m "Add a (reworded)" &&
 		push_to ../push1.out -f origin main
 	) &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp before actual
 '
 
@@ -49,7 +44,7 @@ test_expect_success 'a forced update adding a new file next to a queued one queu
 	) &&
 	cp before expect &&
 	echo "$(git -C hr rev-parse HEAD) Add a and b bytebase/0002_b.sql" >>expect &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp expect actual
 '
 
@@ -60,7 +55,7 @@ test_expect_success 'rebasing (reordering) queued commits and force-pushing crea
 		add_file bytebase/0004_d.sql && commit_all "Add d" &&
 		push_to ../push3.out origin main
 	) &&
-	issue_lines >before &&
+	issue_lines commit title files >before &&
 	test_line_count = 4 before &&
 	(
 		cd hr &&
@@ -70,7 +65,7 @@ test_expect_success 'rebasing (reordering) queued commits and force-pushing crea
 		git log --oneline -3 &&
 		push_to ../push4.out -f origin main
 	) &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp before actual
 '
 
@@ -80,7 +75,7 @@ test_expect_success 'a forced update to an older commit, then forward again, cre
 		push_to ../push5.out -f origin HEAD~3:main &&
 		push_to ../push6.out -f origin main
 	) &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp before actual
 '
 
@@ -93,24 +88,24 @@ test_expect_success 'a forced update replacing a file content with new content q
 	) &&
 	cp before expect &&
 	echo "$(git -C hr rev-parse HEAD) Add d, fixed bytebase/0004_d.sql" >>expect &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp expect actual
 '
 
 test_expect_success 'running the hook again on the same input creates nothing new' '
-	issue_lines >before &&
+	issue_lines commit title files >before &&
 	old=$(git -C hr rev-parse HEAD~1) &&
 	new=$(git -C hr rev-parse HEAD) &&
 	run_hook $old $new >out1 2>&1 &&
 	run_hook $old $new >out2 2>&1 &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp before actual
 '
 
 test_expect_success 'replaying the whole history as a branch creation creates nothing new' '
 	new=$(git -C hr rev-parse HEAD) &&
 	run_hook $ZERO_OID $new >out 2>&1 &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp before actual
 '
 
@@ -124,7 +119,7 @@ test_expect_success 'the hook run by hand in the repository directory without GI
 		add_file bytebase/0006_f.sql && commit_all "Add f" &&
 		push_to ../push9.out origin main
 	) &&
-	issue_lines >same &&
+	issue_lines commit title files >same &&
 	test_cmp before same &&
 	old=$(git -C hr rev-parse HEAD~1) &&
 	new=$(git -C hr rev-parse HEAD) &&
@@ -135,22 +130,22 @@ test_expect_success 'the hook run by hand in the repository directory without GI
 	cp before expect &&
 	echo "$(git -C hr rev-parse HEAD~1) Add e bytebase/0005_e.sql" >>expect &&
 	echo "$(git -C hr rev-parse HEAD) Add f bytebase/0006_f.sql" >>expect &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp expect actual &&
 	(
 		cd hr.git &&
 		echo "$old $new refs/heads/main" | "$BBGITOPS" -c "$CONF" post-receive
 	) >out 2>&1 &&
-	issue_lines >again &&
+	issue_lines commit title files >again &&
 	test_cmp expect again
 '
 
 test_expect_success 'a stale old id on stdin does not re-report what the cursor already covers' '
-	issue_lines >before &&
+	issue_lines commit title files >before &&
 	old=$(git -C hr rev-parse HEAD~4) &&
 	new=$(git -C hr rev-parse HEAD) &&
 	run_hook $old $new >out 2>&1 &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp before actual
 '
 
@@ -167,12 +162,12 @@ test_expect_success 'a forced update to an unrelated history queues its migratio
 	) &&
 	cp before expect &&
 	echo "$(git -C hr rev-parse fresh) Fresh start bytebase/0100_new.sql" >>expect &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp expect actual
 '
 
 test_expect_success 'a cursor whose commit was pruned is re-baselined, with a warning in status, and never wedges' '
-	issue_lines >before &&
+	issue_lines commit title files >before &&
 	mv hr.git/hooks/post-receive hook.saved &&
 	test_when_finished "test ! -f \"$TRASH/hook.saved\" || mv \"$TRASH/hook.saved\" \"$TRASH/hr.git/hooks/post-receive\"" &&
 	(
@@ -195,7 +190,7 @@ test_expect_success 'a cursor whose commit was pruned is re-baselined, with a wa
 		push_to ../push13.out origin pruned:main
 	) &&
 	echo "Next after prune" >expect &&
-	issues_json | json_query "d[-1][\"title\"]" >actual &&
+	issue_field -1 title >actual &&
 	test_cmp expect actual &&
 	bbgitops status --json >status.json &&
 	test_grep -i -E "warn|baseline|missing" status.json

@@ -3,11 +3,6 @@ test_description='post-receive: the hook catches up from its cursor, so a missed
 
 . "${TEST_SRCDIR:-$(dirname "$0")}/test-lib.sh"
 
-issue_lines () {
-	issues_json "$@" |
-	json_query "[\"%s %s %s\" % (i[\"commit\"], i[\"title\"], \",\".join(f[\"path\"] for f in i[\"files\"])) for i in d]"
-}
-
 test_expect_success 'setup' '
 	setup_server_repo hr &&
 	write_repo_config hr &&
@@ -51,7 +46,7 @@ test_expect_success 'the next push reports the missed commits too, oldest first'
 		sed -n 3p log && echo " bytebase/0003_missed_too.sql" &&
 		sed -n 4p log && echo " bytebase/0004_next.sql"
 	} | paste -d "" - - >expect &&
-	issue_lines >actual &&
+	issue_lines commit title files >actual &&
 	test_cmp expect actual
 '
 
@@ -85,8 +80,8 @@ test_expect_success 'a hook that failed on an earlier push (unreadable state) is
 	While broken bytebase/0005_while_broken.sql
 	Repaired bytebase/0006_repaired.sql
 	EOF
-	issues_json | json_query "[\"%s %s\" % (i[\"title\"], \",\".join(f[\"path\"] for f in i[\"files\"])) for i in d[-2:]]" \
-		>actual &&
+	issue_lines title files >all &&
+	tail -n 2 all >actual &&
 	test_cmp expect actual
 '
 
@@ -106,7 +101,8 @@ test_expect_success 'a push without migrations still moves the cursor past the m
 		push_to ../push8.out origin main
 	) &&
 	echo "Missed again" >expect &&
-	issues_json | json_query "[i[\"title\"] for i in d[6:]]" >actual &&
+	issue_titles >all &&
+	sed -n "7,\$p" all >actual &&
 	test_cmp expect actual
 '
 

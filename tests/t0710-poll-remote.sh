@@ -93,7 +93,7 @@ test_expect_success 'a moved branch is fetched over both protocols and its new m
 
 test_expect_success 'a wrong token fails that repository by name after one attempt; the others still run; exit 1' '
 	write_remote_config "{ name = \"wrongtoken\"; url = \"$HTTP_URL/h.git\"; provider = \"gitlab\";
-	    token_file = \"$TRASH/bad-token\"; branch = \"main\"; base_directory = \"bytebase\"; project = \"w\"; },"
+	    token_file = \"$TRASH/bad-token\"; branch = \"main\"; base_directory = \"bytebase\"; project = \"w\"; }," &&
 	push_migration d bytebase/0003_third.sql &&
 	push_migration h bytebase/0003_third.sql &&
 	cp http.log http-before.log &&
@@ -111,7 +111,7 @@ test_expect_success 'a wrong token fails that repository by name after one attem
 test_expect_success 'a server that never answers is abandoned after poll.timeout, naming the repository' '
 	start_stalling_http &&
 	write_remote_config "{ name = \"stalled\"; url = \"$STALL_URL/s.git\"; branch = \"main\";
-	    base_directory = \"bytebase\"; project = \"s\"; },"
+	    base_directory = \"bytebase\"; project = \"s\"; }," &&
 	push_migration h bytebase/0004_fourth.sql &&
 	start=$(date +%s) &&
 	test_expect_code 1 timeout 20 "$BBGITOPS" -c "$CONF" poll 2>err &&

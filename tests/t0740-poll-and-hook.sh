@@ -15,21 +15,27 @@ test_expect_success 'setup: a hooked repository also watched by the poller' '
 '
 
 test_expect_success "$N pushes while polls loop: every migration queued once, one issue per commit" '
-	(
-		for i in $(test_seq $N)
-		do
-			push_migration hr bytebase/$((1000 + i))_m$i.sql || exit 1
-		done
-		touch pushes-done
-	) &
-	pusher=$! &&
+	{
+		(
+			# pushes-done holds the pusher'"'"'s status: the poll loop below ends even when a push fails.
+			ret=0
+			for i in $(test_seq $N)
+			do
+				push_migration hr bytebase/$((1000 + i))_m$i.sql || { ret=1; break; }
+			done
+			echo $ret >pushes-done.tmp &&
+			mv pushes-done.tmp pushes-done
+		) &
+		pusher=$!
+	} &&
 	polls=0 &&
 	while ! test -f pushes-done
 	do
-		bbgitops poll 2>>poll.err || { echo "poll failed" >&2; cat poll.err >&2; kill $pusher; exit 1; }
+		bbgitops poll 2>>poll.err || { echo "poll failed" >&2; cat poll.err >&2; kill $pusher; return 1; }
 		polls=$((polls + 1))
 	done &&
 	wait $pusher &&
+	test "$(cat pushes-done)" = 0 &&
 	bbgitops poll 2>>poll.err &&
 	echo "polls: $polls" &&
 	test "$polls" -gt 2 &&
@@ -64,14 +70,13 @@ test_expect_success 'six overlapping one-shot polls all exit 0 and queue nothing
 
 test_expect_success 'a poll holding poll.lock makes the next one say so' '
 	mkdir -p "$STATE_DIR" &&
-	python3 -c "
+	{ python3 -c "
 import fcntl, sys, time
 f = open(sys.argv[1], \"a\")
 fcntl.flock(f, fcntl.LOCK_EX)
 open(sys.argv[2], \"w\").close()
 time.sleep(5)
-" "$STATE_DIR/poll.lock" locked &
-	holder=$! &&
+" "$STATE_DIR/poll.lock" locked & holder=$!; } &&
 	for i in $(test_seq 50); do test -f locked && break; sleep 0.1; done &&
 	bbgitops poll 2>err &&
 	kill $holder &&

@@ -31,7 +31,7 @@ stop_daemon () {
 	{ wait "$1"; stop_status=$?; } &&
 	_t1=$(date +%s%N) &&
 	stop_ms=$(((_t1 - _t0) / 1000000)) &&
-	echo "stopped in $stop_ms ms with status $stop_status"
+	test_diag "stopped in $stop_ms ms with status $stop_status"
 }
 
 # consistency: for every repository, the cursor is set exactly when its issues are queued, and then all of them.
@@ -64,8 +64,7 @@ test_expect_success 'setup: a small history copied into many repositories' '
 '
 
 test_expect_success 'SIGTERM in the middle of a cycle stops between repositories within one second' '
-	"$BBGITOPS" -c "$CONF" poll --daemon 2>daemon.err &
-	pid=$! &&
+	{ "$BBGITOPS" -c "$CONF" poll --daemon 2>daemon.err & pid=$!; } &&
 	for i in $(test_seq 300)
 	do
 		test "$(grep -c "rollout issue" daemon.err)" -ge 10 && break
@@ -89,8 +88,7 @@ test_expect_success 'no half-written state: the next poll completes every reposi
 '
 
 test_expect_success 'SIGTERM while the daemon sleeps stops it within one second' '
-	"$BBGITOPS" -c "$CONF" poll --daemon 2>daemon2.err &
-	pid=$! &&
+	{ "$BBGITOPS" -c "$CONF" poll --daemon 2>daemon2.err & pid=$!; } &&
 	sleep 2 &&
 	kill -0 $pid &&
 	stop_daemon $pid &&
@@ -100,9 +98,8 @@ test_expect_success 'SIGTERM while the daemon sleeps stops it within one second'
 
 test_expect_success 'SIGTERM during a stalled fetch abandons it at once' '
 	start_stalling_http &&
-	write_many_config "{ name = \"stalled\"; url = \"$STALL_URL/s.git\"; base_directory = \"bytebase\"; project = \"s\"; }"
-	"$BBGITOPS" -c "$CONF" poll --daemon 2>daemon3.err &
-	pid=$! &&
+	write_many_config "{ name = \"stalled\"; url = \"$STALL_URL/s.git\"; base_directory = \"bytebase\"; project = \"s\"; }" &&
+	{ "$BBGITOPS" -c "$CONF" poll --daemon 2>daemon3.err & pid=$!; } &&
 	for i in $(test_seq 100)
 	do
 		test -s stall.log && break
@@ -116,8 +113,7 @@ test_expect_success 'SIGTERM during a stalled fetch abandons it at once' '
 
 test_expect_success 'SIGHUP reloads the configuration: a new repository is polled' '
 	write_many_config &&
-	"$BBGITOPS" -c "$CONF" poll --daemon 2>daemon4.err &
-	pid=$! &&
+	{ "$BBGITOPS" -c "$CONF" poll --daemon 2>daemon4.err & pid=$!; } &&
 	for i in $(test_seq 100)
 	do
 		grep -q "poll daemon started" daemon4.err 2>/dev/null && break

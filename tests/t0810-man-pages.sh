@@ -69,8 +69,10 @@ test_expect_success 'a command or option added to --help without documentation f
 '
 
 test_expect_success MAKE 'make install-man installs the three pages in their sections' '
-	make -s -C "$TEST_BUILDDIR/.." install-man DESTDIR="$TRASH_DIRECTORY/root" >make.out 2>&1 ||
+	{
+		make -s -C "$TEST_BUILDDIR/.." install-man DESTDIR="$TRASH_DIRECTORY/root" >make.out 2>&1 ||
 		{ cat make.out; return 1; }
+	} &&
 	find root -type f | sed -e "s|.*/man/||" | sort >actual &&
 	cat >expect <<-\EOF &&
 	man1/bbgitops.1

@@ -144,8 +144,10 @@ test_expect_success 'a broken configuration completes nothing and prints nothing
 '
 
 test_expect_success MAKE 'make installs it as bbgitops in the bash-completion directory under the prefix' '
-	make -s -C "$TEST_BUILDDIR/.." install-dist_bashcompletionDATA DESTDIR="$TRASH_DIRECTORY/root" \
-		>make.out 2>&1 || { cat make.out; return 1; }
+	{
+		make -s -C "$TEST_BUILDDIR/.." install-dist_bashcompletionDATA DESTDIR="$TRASH_DIRECTORY/root" \
+			>make.out 2>&1 || { cat make.out; return 1; }
+	} &&
 	find root -type f >actual &&
 	test_line_count = 1 actual &&
 	test_grep "/bash-completion/completions/bbgitops$" actual &&

@@ -2,13 +2,18 @@
 # Sourced by every tests/tNNNN-topic.sh after it sets test_description. Each script runs in a fresh trash directory
 # $TEST_BUILDDIR/trash.<script> (HOME inside it, git environment isolated), removed when every test passed.
 #
-# Environment: BBGITOPS (binary under test), TEST_SRCDIR (this directory), TEST_BUILDDIR (where trash goes).
+# Environment: BBGITOPS (binary under test), BBGITOPS_EXEC_PATH (where it finds bbgitops-deliver; default: beside
+# it), TEST_SRCDIR (this directory), TEST_BUILDDIR (where trash goes).
 # Options: -v/--verbose shows every test's output; -i/--immediate stops at the first failure; -d/--debug keeps trash.
 #
-# Harness: test_expect_success [PREREQ] TITLE BODY, test_expect_failure, test_when_finished, test_set_prereq, test_done.
+# Harness: test_expect_success [PREREQ] TITLE BODY, test_expect_failure, test_when_finished, test_set_prereq, test_done,
+#          test_diag (a "# " line after the test's result: a figure worth seeing, not a claim).
+#          Every body is chain-linted first, as git does: `(exit 117) && BODY` must exit 117, so a command whose
+#          failure would go unnoticed (a missing && between two lines) is a bug in the script (TEST_CHAIN_LINT=0: off).
 # Checks:  test_cmp, test_must_fail, test_expect_code, test_line_count, test_must_be_empty, test_grep, test_seq.
 # bbgitops/git: $CONF, $STATE_DIR, $TRASH, $PYTHON, $ZERO_OID; bbgitops, write_config, write_repo_config,
 #          setup_server_repo, install_hook, add_file, commit_all, push_to, bbgitops_lines, issues_json, issue_count,
+#          issue_field, issue_titles, issue_lines, issue_files (the issue list, captured to a file, then queried),
 #          json_query (python3 expression over the parsed JSON `d`; jq is not assumed).
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -32,9 +37,20 @@ done
 : "${TEST_BUILDDIR:=$(pwd)}"
 : "${BBGITOPS:=$TEST_BUILDDIR/../bbgitops}"
 case "$BBGITOPS" in /*) ;; *) BBGITOPS=$(pwd)/$BBGITOPS ;; esac
+# Where bbgitops finds bbgitops-deliver: in the build tree it sits beside bbgitops ($BBGITOPS_EXEC_PATH says so);
+# an installed bbgitops (BBGITOPS_INSTALLED=1, tests/installcheck.sh) must find it in pkglibexecdir by itself.
+if test -n "${BBGITOPS_INSTALLED:-}"
+then
+	unset BBGITOPS_EXEC_PATH
+	BBGITOPS_DELIVER=$BBGITOPS_INSTALLED_LIBEXECDIR/bbgitops-deliver
+else
+	: "${BBGITOPS_EXEC_PATH:=$(dirname "$BBGITOPS")}"
+	BBGITOPS_DELIVER=$BBGITOPS_EXEC_PATH/bbgitops-deliver
+	export BBGITOPS_EXEC_PATH
+fi
 case "$TEST_SRCDIR" in /*) ;; *) TEST_SRCDIR=$(cd "$TEST_SRCDIR" && pwd) ;; esac
 case "$TEST_BUILDDIR" in /*) ;; *) TEST_BUILDDIR=$(cd "$TEST_BUILDDIR" && pwd) ;; esac
-export BBGITOPS TEST_SRCDIR TEST_BUILDDIR
+export BBGITOPS BBGITOPS_DELIVER TEST_SRCDIR TEST_BUILDDIR
 
 TEST_NAME=$(basename "$0" .sh)
 TRASH_DIRECTORY=$TEST_BUILDDIR/trash.$TEST_NAME
@@ -136,10 +152,37 @@ test_when_finished () {
 		} && (exit \"\$eval_ret\"); eval_ret=\$?; $test_cleanup"
 }
 
+# test_diag MSG...: prints "# MSG" after the current test's result line, whether it passed or not.
+test_diag () {
+	printf '%s\n' "$*" >>"$TRASH_DIRECTORY/.test-diag"
+}
+
+test_show_diag_ () {
+	if test -s "$TRASH_DIRECTORY/.test-diag"
+	then
+		say_diag <"$TRASH_DIRECTORY/.test-diag"
+	fi
+	rm -f "$TRASH_DIRECTORY/.test-diag"
+}
+
+# test_chain_lint_ TITLE BODY: a body whose &&-chain is broken runs part of itself even after (exit 117); its exit
+# status then is not 117. Runs in a subshell, so a broken body cannot change the script's own variables.
+test_chain_lint_ () {
+	test "${TEST_CHAIN_LINT:-1}" != 0 || return 0
+	(test_eval_ "(exit 117) && $2") >/dev/null 2>&1 </dev/null
+	if test $? != 117
+	then
+		echo "Bail out! bug in the test script: broken &&-chain in test $test_count ($1):"
+		printf '%s\n' "$2" | say_diag
+		exit 1
+	fi
+}
+
 # Runs the body in the current shell (as git does), output to a file; returns its exit status.
 test_run_ () {
 	test_cleanup=:
 	eval_ret=0
+	rm -f "$TRASH_DIRECTORY/.test-diag"
 	test_eval_ "$1" >"$TRASH_DIRECTORY/.test-output" 2>&1 </dev/null
 	eval_ret=$?
 	cd "$TRASH_DIRECTORY" || eval_ret=1
@@ -175,14 +218,17 @@ test_expect_success () {
 		echo "ok $test_count # skip $1 (missing $_prereq)"
 		return 0
 	fi
+	test_chain_lint_ "$1" "$2"
 	if test_run_ "$2"
 	then
 		test_success=$((test_success + 1))
 		echo "ok $test_count - $1"
+		test_show_diag_
 		test -z "$verbose" || test_show_output_
 	else
 		test_failure=$((test_failure + 1))
 		echo "not ok $test_count - $1"
+		test_show_diag_
 		printf '%s\n' "$2" | say_diag
 		echo "# --- output:"
 		test_show_output_
@@ -212,6 +258,7 @@ test_expect_failure () {
 		echo "ok $test_count # skip $1 (missing $_prereq)"
 		return 0
 	fi
+	test_chain_lint_ "$1" "$2"
 	if test_run_ "$2"
 	then
 		test_fixed=$((test_fixed + 1))
@@ -451,6 +498,81 @@ commit_all () {
 # issues_json [ARGS...]: the issue list as JSON.
 issues_json () {
 	"$BBGITOPS" -c "$CONF" issues --json "$@"
+}
+
+# The issue list, read the way an assertion wants it. Each captures `issues --json` to a file first (the program
+# under test is never piped: its failure would show as a JSON traceback), then queries the file. N is an index into
+# the list, 1 the first, -1 the last; "all" means every issue.
+
+# issues_file [ARGS...]: `issues --json ARGS` into $TRASH/.issues.json.
+issues_file () {
+	issues_json "$@" >"$TRASH_DIRECTORY/.issues.json"
+}
+
+# issue_index_ N: the Python index of N (1-based or negative).
+issue_index_ () {
+	case "$1" in
+	-*) echo "$1" ;;
+	*) echo $(($1 - 1)) ;;
+	esac
+}
+
+# issue_field N KEY [ARGS...]: KEY of the Nth issue of `issues --json ARGS` (null when it is null).
+issue_field () {
+	_n=$(issue_index_ "$1") &&
+	_key=$2 &&
+	shift 2 &&
+	issues_file "$@" &&
+	json_query "d[$_n][\"$_key\"]" "$TRASH_DIRECTORY/.issues.json"
+}
+
+# issue_titles [ARGS...]: the titles, one per line, in list order.
+issue_titles () {
+	issues_file "$@" &&
+	json_query "[i[\"title\"] for i in d]" "$TRASH_DIRECTORY/.issues.json"
+}
+
+# issue_lines [--repo R] [--status S] FIELD... : one line per issue, its FIELDs separated by spaces; the field
+# "files" is the comma-separated list of its file paths.
+issue_lines () {
+	_args=
+	while test $# -gt 1 && case "$1" in --*) true ;; *) false ;; esac
+	do
+		_args="$_args $1 $2"
+		shift 2
+	done
+	# shellcheck disable=SC2086
+	issues_file $_args &&
+	"$PYTHON" -c '
+import json, sys
+fields = sys.argv[2:]
+for i in json.load(open(sys.argv[1])):
+    print(" ".join(",".join(f["path"] for f in i["files"]) if k == "files" else str(i[k]) for k in fields))
+' "$TRASH_DIRECTORY/.issues.json" "$@"
+}
+
+# issue_files N|all [FIELD...]: one line per file of the Nth issue (or of every issue, in order), its FIELDs
+# (path, version, type, blob; default path) separated by spaces.
+issue_files () {
+	_which=$1 &&
+	shift &&
+	issues_file &&
+	"$PYTHON" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+which = sys.argv[2]
+fields = sys.argv[3:] or ["path"]
+issues = d if which == "all" else [d[int(which) - 1 if int(which) > 0 else int(which)]]
+for i in issues:
+    for f in i["files"]:
+        print(" ".join(str(f[k]) for k in fields))
+' "$TRASH_DIRECTORY/.issues.json" "$_which" "$@"
+}
+
+# issue_file_paths [ARGS...]: the path of every file of every issue of `issues --json ARGS`, in order.
+issue_file_paths () {
+	issues_file "$@" &&
+	json_query "[f[\"path\"] for i in d for f in i[\"files\"]]" "$TRASH_DIRECTORY/.issues.json"
 }
 
 # issue_count [ARGS...]: how many issues `issues --json ARGS` lists.

@@ -161,16 +161,17 @@ test_secrets(void)
 static void
 test_branch_globs(void)
 {
+	char release[] = "release/*", main_branch[] = "main", hotfix[] = "hotfix-?";
 	struct repo_config r = { 0 };
 
-	r.branch = "release/*";
+	r.branch = release;
 	ok(config_branch_matches(&r, "release/1.0"), "release/* matches release/1.0");
 	ok(!config_branch_matches(&r, "release/1/hotfix"), "release/* does not cross a slash");
 	ok(!config_branch_matches(&r, "main"), "release/* does not match main");
-	r.branch = "main";
+	r.branch = main_branch;
 	ok(config_branch_matches(&r, "main"), "an exact name matches itself");
 	ok(!config_branch_matches(&r, "main2"), "an exact name matches nothing else");
-	r.branch = "hotfix-?";
+	r.branch = hotfix;
 	ok(config_branch_matches(&r, "hotfix-1"), "? matches one character");
 }
 

@@ -1,0 +1,34 @@
+#!/bin/sh
+test_description='the installed layout works: bbgitops in bindir finds bbgitops-deliver in pkglibexecdir by its
+compiled-in path (no BBGITOPS_EXEC_PATH), for `deliver` and for a hook that delivers inline. Run by
+`make installcheck` (and so by `make distcheck`) against the installed programs.'
+
+# BBGITOPS (the installed bbgitops) and BBGITOPS_INSTALLED_LIBEXECDIR come from installcheck-local (Makefile.am).
+BBGITOPS_INSTALLED=1
+. "${TEST_SRCDIR:-$(dirname "$0")}/test-lib.sh"
+. "$TEST_SRCDIR/lib-delivery.sh"
+
+test_expect_success 'bbgitops-deliver is installed in pkglibexecdir, not beside bbgitops' '
+	test -x "$BBGITOPS" &&
+	test -x "$BBGITOPS_INSTALLED_LIBEXECDIR/bbgitops-deliver" &&
+	test ! -e "$(dirname "$BBGITOPS")/bbgitops-deliver" &&
+	test -z "${BBGITOPS_EXEC_PATH+set}"
+'
+
+test_expect_success 'installed bbgitops deliver runs the installed helper' '
+	write_repo_config hr &&
+	bbgitops deliver 2>err &&
+	test_grep "^bbgitops: no bytebase section: nothing to deliver$" err
+'
+
+test_expect_success 'a hook installed by the installed bbgitops delivers inline through the installed helper' '
+	start_fake v2 &&
+	write_delivery_config 2 inline "databases = [\"instances/test-pg/databases/hr\"];" &&
+	setup_hr &&
+	push_migrations 1 &&
+	test "$(issue_field 1 status)" = created &&
+	test "$(fake_count issues)" = 1
+'
+
+stop_fake
+test_done
