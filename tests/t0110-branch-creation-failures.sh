@@ -55,6 +55,15 @@ release_state_lock () {
 	fi
 }
 
+# push_in_background BRANCH OUT: git push origin BRANCH from hr/, in the background (its pid in $TRASH/push.pid).
+push_in_background () {
+	(
+		cd "$TRASH/hr" &&
+		timeout 60 git push origin "$1" >"$TRASH/$2" 2>&1
+	) &
+	echo $! >"$TRASH/push.pid"
+}
+
 # wait_for_file FILE: up to 20 s.
 wait_for_file () {
 	_n=0
@@ -112,15 +121,11 @@ test_expect_success 'a creation push whose hook is killed while it waits for the
 	) &&
 	hold_state_lock &&
 	test_when_finished "release_state_lock" &&
-	(
-		cd hr &&
-		timeout 60 git push origin release/1 >../push1.out 2>&1
-	) &
-	push_pid=$! &&
+	push_in_background release/1 push1.out &&
 	wait_for_file "$TRASH/hook.pid" &&
 	wait_for_glob "$TRASH/hr.git/bbgitops/starts/*" &&
 	kill -9 "$(cat "$TRASH/hook.pid")" &&
-	wait $push_pid &&
+	wait "$(cat push.pid)" &&
 	rm -f "$TRASH/hook.pid" &&
 	release_state_lock &&
 	echo 0 >expect &&
@@ -174,15 +179,11 @@ test_expect_success 'a creation push whose hook is killed while it waits: the ne
 	) &&
 	hold_state_lock &&
 	test_when_finished "release_state_lock" &&
-	(
-		cd hr &&
-		timeout 60 git push origin release/3 >../push4.out 2>&1
-	) &
-	push_pid=$! &&
+	push_in_background release/3 push4.out &&
 	wait_for_file "$TRASH/hook.pid" &&
 	wait_for_glob "$TRASH/hr.git/bbgitops/starts/*" &&
 	kill -9 "$(cat "$TRASH/hook.pid")" &&
-	wait $push_pid &&
+	wait "$(cat push.pid)" &&
 	rm -f "$TRASH/hook.pid" &&
 	release_state_lock &&
 	unwrap_hook "$TRASH/hr.git" &&

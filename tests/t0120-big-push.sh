@@ -21,6 +21,25 @@ time_hook () {
 	chmod +x "$1/hooks/post-receive"
 }
 
+# push_branches_until_done: in the background, branch creations into other.git (one migration each) until
+# $TRASH/big.done exists; the count goes to other.count, the pid to other.pid.
+push_branches_until_done () {
+	(
+		cd "$TRASH/other" &&
+		i=0 &&
+		while ! test -e ../big.done
+		do
+			i=$((i + 1)) &&
+			git checkout -q -b "b$i" main &&
+			add_file "bytebase/$(printf %04d "$i")_m.sql" &&
+			commit_all "m$i" &&
+			timeout 120 git push origin "b$i" >>../other.out 2>&1 || exit 1
+		done &&
+		echo "$i" >../other.count
+	) &
+	echo $! >"$TRASH/other.pid"
+}
+
 test_expect_success 'setup: two repositories sharing one state, main plus the tags ready to push' '
 	setup_server_repo big &&
 	setup_server_repo other &&
@@ -57,26 +76,14 @@ test_expect_success 'setup: two repositories sharing one state, main plus the ta
 '
 
 test_expect_success 'the big push and the other repository'"'"'s branch creations meanwhile: nothing lost, nothing locked out' '
-	(
-		cd other &&
-		i=0 &&
-		while ! test -e ../big.done
-		do
-			i=$((i + 1)) &&
-			git checkout -q -b "b$i" main &&
-			add_file "bytebase/$(printf %04d "$i")_m.sql" &&
-			commit_all "m$i" &&
-			timeout 120 git push origin "b$i" >>../other.out 2>&1 || return 1
-		done &&
-		echo "$i" >../other.count
-	) &
-	other_pid=$! &&
+	test_when_finished "touch \"$TRASH/big.done\"" &&
+	push_branches_until_done &&
 	(
 		cd big &&
 		timeout 600 git push origin main "refs/tags/*" >../big.out 2>&1
 	) &&
 	touch big.done &&
-	wait $other_pid &&
+	wait "$(cat other.pid)" &&
 	test_grep "main: 1 migration queued as 1 rollout issue" big.out &&
 	! grep -i "locked\|catches up" big.out other.out &&
 	issues_json --repo other >other.json &&
