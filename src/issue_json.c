@@ -52,6 +52,7 @@ issue_json(const struct state_issue *is)
 	set(&ok, obj, "release", string_or_null(is->release_name));
 	set(&ok, obj, "rollout", string_or_null(is->rollout_name));
 	set(&ok, obj, "rollout_pending", json_boolean(is->rollout_pending));
+	set(&ok, obj, "rollout_attempts", json_integer(is->rollout_attempts));
 	set(&ok, obj, "created_at", is->created_at > 0 ? json_integer(is->created_at) : json_null());
 	for (i = 0; i < is->n_files; i++) {
 		const struct state_issue_file *f = &is->files[i];
