@@ -67,6 +67,12 @@ issue_json(const struct state_issue *is)
 			ok = false;
 	}
 	set(&ok, obj, "files", files);
+	if (is->comment_status == NULL)
+		set(&ok, obj, "comment", json_null());
+	else
+		set(&ok, obj, "comment", json_pack("{s:s, s:o, s:I, s:o}", "status", is->comment_status,
+			"url", string_or_null(is->comment_url), "attempts", (json_int_t)is->comment_attempts,
+			"last_error", string_or_null(is->comment_error)));
 	if (!ok) {
 		json_decref(obj);
 		return NULL;
