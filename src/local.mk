@@ -46,7 +46,7 @@ bbgitops_provider_sources = \
 	%D%/provider.c %D%/provider.h %D%/provider_impl.h \
 	%D%/provider_github.c %D%/provider_gitlab.c %D%/provider_bitbucket.c \
 	%D%/provider_azure.c %D%/provider_gitea.c \
-	%D%/outbox_comment.c %D%/outbox_comment.h \
+	%D%/state_outbox_comment.c %D%/outbox_comment.h \
 	%D%/deliver_comment.c %D%/deliver_comment.h \
 	%D%/cmd_doctor.c
 

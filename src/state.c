@@ -803,10 +803,10 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 		is->rollout_pending = sqlite3_column_int(stmt, 16) != 0;
 		is->created_at = sqlite3_column_int64(stmt, 17);
 		is->rollout_attempts = (long)sqlite3_column_int64(stmt, 18);
-		is->comment_status = column_dup(stmt, 19);
-		is->comment_url = column_dup(stmt, 20);
+		is->comment_status = state_column_dup(stmt, 19);
+		is->comment_url = state_column_dup(stmt, 20);
 		is->comment_attempts = (long)sqlite3_column_int64(stmt, 21);
-		is->comment_error = column_dup(stmt, 22);
+		is->comment_error = state_column_dup(stmt, 22);
 	}
 	if (rc != SQLITE_DONE) {
 		state_error(st, err, "listing issues");
