@@ -49,7 +49,9 @@ print_table(FILE *fp, const struct state_issue *issues, size_t n)
 			fprintf(fp, "       %s  (version %s, %s)\n", path, is->files[j].version, is->files[j].type);
 			free(path);
 		}
-		if (is->last_error != NULL && strcmp(is->status, "created") != 0)
+		if (is->rollout_pending)
+			fprintf(fp, "       rollout: waits for approval (%ld tries so far)\n", is->rollout_attempts);
+		if (is->last_error != NULL && (strcmp(is->status, "created") != 0 || is->rollout_pending))
 			fprintf(fp, "       last error: %s\n", is->last_error);
 	}
 }

@@ -122,14 +122,19 @@ print_text(const json_t *status)
 
 	bb = json_object_get(status, "bytebase");
 	if (json_is_object(bb))
-		printf("bytebase: %s (api %s, dialect %s%s%s)\n", json_string_value(json_object_get(bb, "url")),
+	{
+		printf("bytebase: %s (api %s, %s%s%s%s)\n", json_string_value(json_object_get(bb, "url")),
 			json_string_value(json_object_get(bb, "api")),
-			json_is_string(json_object_get(bb, "dialect")) ?
-			json_string_value(json_object_get(bb, "dialect")) : "not detected yet",
-			json_is_string(json_object_get(bb, "version")) ? ", server " : "",
+			json_is_string(json_object_get(bb, "version")) ? "server " : "version not detected yet",
 			json_is_string(json_object_get(bb, "version")) ?
-			json_string_value(json_object_get(bb, "version")) : "");
-	else
+			json_string_value(json_object_get(bb, "version")) : "",
+			json_is_string(json_object_get(bb, "flow")) ? ", flow " : "",
+			json_is_string(json_object_get(bb, "flow")) ? json_string_value(json_object_get(bb, "flow")) : "");
+		if (json_is_true(json_object_get(bb, "newer")))
+			printf("bytebase: server %s is newer than any release bbgitops knows: using the %s flow\n",
+				json_string_value(json_object_get(bb, "version")),
+				json_string_value(json_object_get(bb, "flow")));
+	} else
 		printf("bytebase: not configured (issues stay in the local store)\n");
 	printf("state: %s\n", json_string_value(json_object_get(status, "state_dir")));
 	json_array_foreach(repos, i, repo) {
@@ -180,7 +185,7 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 	struct config *cfg = NULL;
 	struct state *st = NULL;
 	bool json = false, prometheus = false, exists;
-	char *dialect, *version;
+	char *dialect, *version, *flow, *newer;
 	size_t i;
 	int opt, rc;
 
@@ -215,11 +220,17 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 	if (cfg->bytebase != NULL) {
 		dialect = setting(st, "bytebase.dialect");
 		version = setting(st, "bytebase.version");
-		json_object_set_new(status, "bytebase", json_pack("{s:s, s:s, s:s?, s:s?}", "url", cfg->bytebase->url,
-			"api", cfg->bytebase->api == BYTEBASE_API_AUTO ? "auto" : cfg->bytebase->api == BYTEBASE_API_2 ?
-			"2" : "3", "dialect", dialect, "version", version));
+		flow = setting(st, "bytebase.flow");
+		newer = setting(st, "bytebase.newer");
+		json_object_set_new(status, "bytebase", json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:b}", "url",
+			cfg->bytebase->url, "api", cfg->bytebase->api == BYTEBASE_API_AUTO ? "auto" :
+			cfg->bytebase->api == BYTEBASE_API_2 ? "2" : cfg->bytebase->api == BYTEBASE_API_3 ? "3" :
+			cfg->bytebase->api_release, "dialect", dialect, "version", version, "flow", flow, "newer",
+			newer != NULL));
 		free(dialect);
 		free(version);
+		free(flow);
+		free(newer);
 	} else {
 		json_object_set_new(status, "bytebase", json_null());
 	}

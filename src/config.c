@@ -249,6 +249,44 @@ valid_repo_name(const char *name)
 static const char *const bytebase_keys[] = { "url", "service_account", "service_key", "service_key_file",
 	"timeout", "api", "ca_file", NULL };
 
+/*
+ * api = "3.8" (or 3.8 unquoted, or "3.8.1"): the flow of that release, for servers that hide their version.
+ * Returns false when api is not a release number (auto, 2, 3 and mistakes go to get_enum).
+ */
+static bool
+parse_bytebase_release(struct parser *p, const config_setting_t *g, struct bytebase_config *bb)
+{
+	const config_setting_t *s = config_setting_get_member(g, "api");
+	char buf[32];
+	const char *v;
+	int major = 0, minor = 0, patch = 0, n = 0, dots = 0;
+
+	if (s == NULL)
+		return false;
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT) {
+		snprintf(buf, sizeof(buf), "%g", config_setting_get_float(s));
+		v = buf;
+	} else if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		v = config_setting_get_string(s);
+	} else {
+		return false;
+	}
+	if (strchr(v, '.') == NULL)
+		return false;
+	if (sscanf(v, "%9d.%9d%n", &major, &minor, &n) != 2 || (v[n] != '\0' &&
+	    (sscanf(v + n, ".%9d%n", &patch, &dots) != 1 || v[n + dots] != '\0')) || strchr(v, '-') || strchr(v, '+')) {
+		parser_error(p, s, "'api' must be auto | 2 | 3 | a Bytebase release such as \"3.8\", not \"%s\"", v);
+		return true;
+	}
+	if (major < 2 || (major == 2 && minor < 15)) {
+		parser_error(p, s, "'api' names Bytebase %s, older than 2.15, the oldest release bbgitops supports", v);
+		return true;
+	}
+	bb->api = BYTEBASE_API_RELEASE;
+	bb->api_release = xstrdup(v);
+	return true;
+}
+
 static struct bytebase_config *
 parse_bytebase(struct parser *p, const config_setting_t *g)
 {
@@ -285,7 +323,8 @@ parse_bytebase(struct parser *p, const config_setting_t *g)
 		parser_error(p, s, "the file holds 'service_key' but group or others can read it; chmod 600 %s",
 			parser_file(p, s));
 	bb->timeout = get_long(p, g, "timeout", 30, 1, 3600);
-	bb->api = (enum bytebase_api)get_enum(p, g, "api", apis, BYTEBASE_API_AUTO);
+	if (!parse_bytebase_release(p, g, bb))
+		bb->api = (enum bytebase_api)get_enum(p, g, "api", apis, BYTEBASE_API_AUTO);
 	bb->ca_file = get_string(p, g, "ca_file", false, "bytebase");
 	s = config_setting_get_member(g, "ca_file");
 	if (bb->ca_file != NULL && bb->ca_file[0] != '/')
@@ -802,6 +841,7 @@ config_free(struct config *cfg)
 		free(cfg->bytebase->service_key);
 		free(cfg->bytebase->service_key_file);
 		free(cfg->bytebase->ca_file);
+		free(cfg->bytebase->api_release);
 		free(cfg->bytebase);
 	}
 	free(cfg->state_dir);

@@ -16,7 +16,8 @@
 enum group_by { GROUP_BY_COMMIT, GROUP_BY_FILE };
 enum start_mode { START_TIP, START_ALL };
 enum hook_deliver { HOOK_DELIVER_BACKGROUND, HOOK_DELIVER_INLINE, HOOK_DELIVER_NONE };
-enum bytebase_api { BYTEBASE_API_AUTO, BYTEBASE_API_2, BYTEBASE_API_3 };
+/* auto: read the server's version; 2 / 3: the 2.17 / 3.14+ flow; RELEASE: the flow of api_release ("3.8"). */
+enum bytebase_api { BYTEBASE_API_AUTO, BYTEBASE_API_2, BYTEBASE_API_3, BYTEBASE_API_RELEASE };
 enum provider { PROVIDER_NONE, PROVIDER_GITHUB, PROVIDER_GITLAB, PROVIDER_BITBUCKET, PROVIDER_AZURE,
 	PROVIDER_GENERIC };
 
@@ -49,6 +50,7 @@ struct bytebase_config {
 	char *service_key_file;   /* or NULL */
 	long timeout;             /* seconds per request */
 	enum bytebase_api api;
+	char *api_release;        /* "3.8" when api is BYTEBASE_API_RELEASE, else NULL */
 	char *ca_file;            /* or NULL */
 };
 

@@ -1,9 +1,9 @@
 /*
- * deliver.c — draining the outbox into Bytebase (design §4). One deliverer at a time (flock on
- * <state_dir>/deliver.lock); per (repository, branch) the oldest undelivered issue only, so migrations stay in
- * order; every created name is committed before the next call; creations that must happen exactly once (the v2
- * issue, the v3 plan and issue) are flagged in flight first and looked up on resume. Transient failures back off
- * and end the run; permanent ones fail the issue and hold its branch back.
+ * deliver.c — draining the outbox into Bytebase (design §4), whatever the server's release: one deliverer at a
+ * time (flock on <state_dir>/deliver.lock); per (repository, branch) the oldest undelivered issue only, so
+ * migrations stay in order; the flow for the server's release range (bb_flow.h) records every created name here
+ * before its next call; transient failures back off (a bounded number of times) and end the run; permanent ones
+ * fail the issue and hold its branch back; rollouts that waited for approval are tried again by later runs.
  */
 #include "deliver.h"
 
@@ -17,7 +17,8 @@
 
 #include <jansson.h>
 
-#include "bytebase.h"
+#include "bb_client.h"
+#include "bb_flow.h"
 #include "log.h"
 #include "outbox.h"
 #include "state.h"
@@ -27,13 +28,14 @@
 #define DELIVER_BACKOFF_BASE 10L       /* seconds before the first retry */
 #define DELIVER_BACKOFF_CAP 1800L      /* at most half an hour between retries */
 #define DELIVER_MARKER_MAX 200         /* Bytebase's plan title limit */
+#define DELIVER_MAX_ATTEMPTS 20        /* transient failures of one issue before it fails (hours of backoff) */
+#define DELIVER_ROLLOUT_ATTEMPTS 50    /* tries of a rollout waiting for approval (a day of backoff) */
 
 struct deliver_ctx {
 	const struct config *cfg;
 	const struct deliver_options *opts;
 	struct state *st;
 	struct bb *bb;
-	enum bb_dialect dialect;
 	long long *attempted;          /* issues tried in this run: each at most once */
 	size_t n_attempted;
 	int failures;                  /* issues that failed (either way) in this run */
@@ -117,238 +119,168 @@ deliver_marker(const struct state_issue *issue)
 	return m;
 }
 
-static struct bb_file *
-deliver_files(const struct state_issue *issue)
-{
-	struct bb_file *files = xcalloc(issue->n_files, sizeof(*files));
-	size_t i;
+/* The recorder: each created name is committed in the outbox before the next Bytebase call. */
+struct deliver_rec {
+	struct state *st;
+	long long id;
+};
 
-	for (i = 0; i < issue->n_files; i++) {
-		files[i].path = issue->files[i].path;
-		files[i].version = issue->files[i].version;
-		files[i].type = issue->files[i].type;
-		files[i].content = issue->files[i].content;
-		files[i].content_len = issue->files[i].content_len;
-	}
-	return files;
+static const enum outbox_name deliver_outbox_names[] = {
+	[BB_OBJ_RELEASE] = OUTBOX_RELEASE,
+	[BB_OBJ_PLAN] = OUTBOX_PLAN,
+	[BB_OBJ_ISSUE] = OUTBOX_ISSUE,
+	[BB_OBJ_ROLLOUT] = OUTBOX_ROLLOUT,
+};
+
+static int
+deliver_record(void *arg, enum bb_object what, const char *name, struct error *err)
+{
+	struct deliver_rec *r = arg;
+
+	return outbox_record_name(r->st, r->id, deliver_outbox_names[what], name, err);
 }
 
-/* v2: sheets, plan, issue (exactly once), rollout. */
 static int
-deliver_v2(struct deliver_ctx *ctx, const struct repo_config *repo, struct state_issue *issue,
-	const struct bb_file *files, bool *rollout_pending, struct error *err)
+deliver_record_sheets(void *arg, const char *json_array, struct error *err)
 {
-	const struct bb_targets *targets;
-	const char *engine = NULL;
-	char **sheets = xcalloc(issue->n_files + 1, sizeof(*sheets));
-	char *name = NULL, *provenance = NULL, *text = NULL;
+	struct deliver_rec *r = arg;
+
+	return outbox_record_sheets(r->st, r->id, json_array, err);
+}
+
+static int
+deliver_inflight_set(void *arg, enum bb_object what, struct error *err)
+{
+	struct deliver_rec *r = arg;
+
+	return outbox_inflight_set(r->st, r->id, deliver_outbox_names[what], err);
+}
+
+static int
+deliver_inflight_get(void *arg, enum bb_object what, bool *set, struct error *err)
+{
+	struct deliver_rec *r = arg;
+
+	return outbox_inflight_get(r->st, r->id, deliver_outbox_names[what], set, err);
+}
+
+/* What the flows need of ISSUE, its texts cut to Bytebase's limits. */
+struct deliver_job {
+	struct bb_job job;
+	struct bb_file *files;
+	char **paths;                  /* the files' paths as valid UTF-8 */
+	char *title, *description, *marker, *provenance;
+};
+
+/* Replaces OLD by CUT. */
+static char *
+deliver_cut(char *old, char *cut)
+{
+	free(old);
+	return cut;
+}
+
+/* S as valid UTF-8 (commit text and paths are bytes in git), replacing the original. */
+static char *
+deliver_clean(char *s)
+{
+	char *c = str_utf8_clean(s);
+
+	free(s);
+	return c;
+}
+
+static int
+deliver_job_init(struct deliver_job *dj, const struct repo_config *repo, const struct state_issue *issue,
+	struct error *err)
+{
+	struct bb_job *job = &dj->job;
 	json_t *arr = NULL, *v;
-	size_t i, have = 0;
-	bool inflight;
+	size_t i;
 	int ret = -1;
 
-	*rollout_pending = false;
-	/* 1. One sheet per file, each recorded as soon as it exists. */
+	memset(dj, 0, sizeof(*dj));
+	/*
+	 * Everything sent and later looked up is valid UTF-8 from here on, so what a lookup compares is what was
+	 * sent: the engine should already have decoded it, but a byte that slips through must not break delivery.
+	 */
+	dj->files = xcalloc(issue->n_files ? issue->n_files : 1, sizeof(*dj->files));
+	dj->paths = xcalloc(issue->n_files ? issue->n_files : 1, sizeof(*dj->paths));
+	for (i = 0; i < issue->n_files; i++) {
+		dj->paths[i] = str_utf8_clean(issue->files[i].path);
+		dj->files[i].path = dj->paths[i];
+		dj->files[i].version = issue->files[i].version;
+		dj->files[i].type = issue->files[i].type;
+		dj->files[i].content = issue->files[i].content;
+		dj->files[i].content_len = issue->files[i].content_len;
+	}
+	if (issue->title == NULL || issue->title[0] == '\0')
+		/* Bytebase requires a title; a commit may have an empty subject. */
+		dj->title = xasprintf("bbgitops %s@%s %.12s", issue->repository, issue->branch, issue->commit);
+	else
+		dj->title = str_utf8_clean(issue->title);
+	dj->title = deliver_cut(dj->title, bb_cut_text(dj->title, BB_TITLE_MAX));
+	dj->description = str_utf8_clean(issue->body);
+	dj->description = deliver_cut(dj->description, bb_cut_description(dj->description, BB_DESCRIPTION_MAX));
+	dj->marker = deliver_clean(deliver_marker(issue));
+	dj->provenance = deliver_clean(deliver_provenance(issue));
+	job->id = issue->id;
+	job->repo = repo;
+	job->title = dj->title;
+	job->description = dj->description;
+	job->marker = dj->marker;
+	job->provenance = dj->provenance;
+	job->files = dj->files;
+	job->n_files = issue->n_files;
+	job->names[BB_OBJ_RELEASE] = xstrdup(issue->release_name);
+	job->names[BB_OBJ_PLAN] = xstrdup(issue->plan_name);
+	job->names[BB_OBJ_ISSUE] = xstrdup(issue->bytebase_issue);
+	job->names[BB_OBJ_ROLLOUT] = xstrdup(issue->rollout_name);
+	job->sheets = xcalloc(issue->n_files + 1, sizeof(*job->sheets));
 	if (issue->sheet_names != NULL) {
 		arr = json_loads(issue->sheet_names, 0, NULL);
+		if (!json_is_array(arr)) {
+			error_set(err, false, "issue %lld: unreadable sheet names in the state database", issue->id);
+			goto out;
+		}
 		json_array_foreach(arr, i, v) {
-			if (i < issue->n_files && json_is_string(v))
-				sheets[have++] = xstrdup(json_string_value(v));
-			else
+			if (i >= issue->n_files || !json_is_string(v))
 				break;
+			job->sheets[job->n_sheets++] = xstrdup(json_string_value(v));
 		}
-	}
-	json_decref(arr);
-	arr = json_array();
-	for (i = 0; i < have; i++)
-		json_array_append_new(arr, json_string(sheets[i]));
-	if (have < issue->n_files && issue->plan_name == NULL) {
-		if (bb_engine(ctx->bb, repo, &engine, err) < 0)
-			goto out;
-		for (i = have; i < issue->n_files; i++) {
-			if (bb_create_sheet(ctx->bb, repo->project, &files[i], engine, &sheets[i], err) < 0)
-				goto out;
-			json_array_append_new(arr, json_string(sheets[i]));
-			free(text);
-			text = json_dumps(arr, JSON_COMPACT);
-			if (outbox_record_sheets(ctx->st, issue->id, text, err) < 0)
-				goto out;
-		}
-	}
-	/* 2. The plan. An orphan from a crash before its record is harmless. */
-	if (issue->plan_name == NULL) {
-		if (bb_targets(ctx->bb, repo, &targets, err) < 0)
-			goto out;
-		if (bb_create_plan_v2(ctx->bb, repo->project, issue->title, targets, files, sheets, issue->n_files,
-			&name, err) < 0)
-			goto out;
-		if (outbox_record_name(ctx->st, issue->id, OUTBOX_PLAN, name, err) < 0)
-			goto out;
-		issue->plan_name = name;
-		name = NULL;
-	}
-	/* 3. The issue, exactly once: after an unrecorded attempt, search by provenance line and plan first. */
-	if (issue->bytebase_issue == NULL) {
-		provenance = deliver_provenance(issue);
-		if (outbox_inflight_get(ctx->st, issue->id, OUTBOX_ISSUE, &inflight, err) < 0)
-			goto out;
-		if (inflight && bb_find_issue_v2(ctx->bb, repo->project, provenance, issue->plan_name, &name, err) < 0)
-			goto out;
-		if (name == NULL) {
-			if (outbox_inflight_set(ctx->st, issue->id, OUTBOX_ISSUE, err) < 0)
-				goto out;
-			if (bb_create_issue(ctx->bb, repo->project, issue->title, issue->body ? issue->body : "",
-				issue->plan_name, NULL, &name, err) < 0) {
-				/* 409: the plan has its issue already (an earlier reply was lost): find it. */
-				if (err->http_status != 409)
-					goto out;
-				error_clear(err);
-				if (bb_find_issue_v2(ctx->bb, repo->project, provenance, issue->plan_name, &name,
-					err) < 0)
-					goto out;
-				if (name == NULL) {
-					error_set(err, true, "%s already has an issue, but the search does not find it",
-						issue->plan_name);
-					goto out;
-				}
-			}
-		} else {
-			log_info("issue %lld: found %s created by an interrupted run", issue->id, name);
-		}
-		if (outbox_record_name(ctx->st, issue->id, OUTBOX_ISSUE, name, err) < 0)
-			goto out;
-		issue->bytebase_issue = name;
-		name = NULL;
-	}
-	/* 4. The rollout: after an unrecorded attempt, read it from the issue first. */
-	if (issue->rollout_name == NULL) {
-		if (outbox_inflight_get(ctx->st, issue->id, OUTBOX_ROLLOUT, &inflight, err) < 0)
-			goto out;
-		if (inflight && bb_issue_rollout(ctx->bb, issue->bytebase_issue, &name, err) < 0)
-			goto out;
-		if (name == NULL) {
-			if (outbox_inflight_set(ctx->st, issue->id, OUTBOX_ROLLOUT, err) < 0)
-				goto out;
-			if (bb_create_rollout_v2(ctx->bb, repo->project, issue->plan_name, &name, err) < 0) {
-				if (err->http_status != 409)
-					goto out;
-				/* Already there: the earlier attempt did create it. */
-				error_clear(err);
-				if (bb_issue_rollout(ctx->bb, issue->bytebase_issue, &name, err) < 0)
-					goto out;
-			}
-		}
-		if (name != NULL && outbox_record_name(ctx->st, issue->id, OUTBOX_ROLLOUT, name, err) < 0)
-			goto out;
 	}
 	ret = 0;
 out:
-	for (i = 0; i < issue->n_files; i++)
-		free(sheets[i]);
-	free(sheets);
 	json_decref(arr);
-	free(text);
-	free(name);
-	free(provenance);
 	return ret;
 }
 
-/* v3: release, plan (exactly once, by marker), issue (409 -> the plan's issue), rollout or pending approval. */
-static int
-deliver_v3(struct deliver_ctx *ctx, const struct repo_config *repo, struct state_issue *issue,
-	const struct bb_file *files, bool *rollout_pending, struct error *err)
+static void
+deliver_job_clear(struct deliver_job *dj)
 {
-	const struct bb_targets *targets;
-	char *marker = deliver_marker(issue), *name = NULL, *found_issue = NULL;
-	bool inflight;
-	int ret = -1;
+	size_t i;
 
-	*rollout_pending = false;
-	/* 1. The release; an orphan from a crash is harmless. */
-	if (issue->release_name == NULL && issue->plan_name == NULL) {
-		if (bb_create_release(ctx->bb, repo->project, files, issue->n_files, &name, err) < 0)
-			goto out;
-		if (outbox_record_name(ctx->st, issue->id, OUTBOX_RELEASE, name, err) < 0)
-			goto out;
-		issue->release_name = name;
-		name = NULL;
-	}
-	/* 2. The plan, exactly once: after an unrecorded attempt, look it up by its title (the marker). */
-	if (issue->plan_name == NULL) {
-		if (outbox_inflight_get(ctx->st, issue->id, OUTBOX_PLAN, &inflight, err) < 0)
-			goto out;
-		if (inflight && bb_find_plan_v3(ctx->bb, repo->project, marker, &name, &found_issue, err) < 0)
-			goto out;
-		if (name == NULL) {
-			if (bb_targets(ctx->bb, repo, &targets, err) < 0)
-				goto out;
-			if (outbox_inflight_set(ctx->st, issue->id, OUTBOX_PLAN, err) < 0)
-				goto out;
-			if (bb_create_plan_v3(ctx->bb, repo->project, marker, issue->body ? issue->body : "", targets,
-				issue->release_name, &name, err) < 0)
-				goto out;
-		} else {
-			log_info("issue %lld: found %s created by an interrupted run", issue->id, name);
-		}
-		if (outbox_record_name(ctx->st, issue->id, OUTBOX_PLAN, name, err) < 0)
-			goto out;
-		issue->plan_name = name;
-		name = NULL;
-		if (found_issue != NULL) {
-			if (outbox_record_name(ctx->st, issue->id, OUTBOX_ISSUE, found_issue, err) < 0)
-				goto out;
-			issue->bytebase_issue = found_issue;
-			found_issue = NULL;
-		}
-	}
-	/* 3. The issue: Bytebase allows one per plan and answers 409 to a second; then read the plan's. */
-	if (issue->bytebase_issue == NULL) {
-		if (outbox_inflight_get(ctx->st, issue->id, OUTBOX_ISSUE, &inflight, err) < 0)
-			goto out;
-		if (inflight && bb_plan_issue(ctx->bb, issue->plan_name, &name, err) < 0)
-			goto out;
-		if (name == NULL) {
-			if (outbox_inflight_set(ctx->st, issue->id, OUTBOX_ISSUE, err) < 0)
-				goto out;
-			if (bb_create_issue(ctx->bb, repo->project, issue->title, issue->body ? issue->body : "",
-				issue->plan_name, marker, &name, err) < 0) {
-				if (err->http_status != 409)
-					goto out;
-				error_clear(err);
-				if (bb_plan_issue(ctx->bb, issue->plan_name, &name, err) < 0)
-					goto out;
-				if (name == NULL) {
-					error_set(err, true, "%s already has an issue, but does not name it",
-						issue->plan_name);
-					goto out;
-				}
-			}
-		}
-		if (outbox_record_name(ctx->st, issue->id, OUTBOX_ISSUE, name, err) < 0)
-			goto out;
-		issue->bytebase_issue = name;
-		name = NULL;
-	}
-	/* 4. The rollout; repeating the call is safe. Approval required means "pending", not failed. */
-	if (issue->rollout_name == NULL) {
-		if (bb_create_rollout_v3(ctx->bb, issue->plan_name, &name, rollout_pending, err) < 0)
-			goto out;
-		if (name != NULL && outbox_record_name(ctx->st, issue->id, OUTBOX_ROLLOUT, name, err) < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	free(marker);
-	free(name);
-	free(found_issue);
-	return ret;
+	for (i = 0; i < 4; i++)
+		free(dj->job.names[i]);
+	for (i = 0; i < dj->job.n_sheets; i++)
+		free(dj->job.sheets[i]);
+	free(dj->job.sheets);
+	for (i = 0; i < dj->job.n_files; i++)
+		free(dj->paths[i]);
+	free(dj->paths);
+	free(dj->files);
+	free(dj->title);
+	free(dj->description);
+	free(dj->marker);
+	free(dj->provenance);
 }
 
-/* Opens the Bytebase handle, settles the dialect and logs in: once per run, before the first issue. */
+/* Opens the Bytebase handle, settles the release range and logs in: once per run, before the first issue. */
 static int
 deliver_connect(struct deliver_ctx *ctx, struct error *err)
 {
-	char *version = NULL;
+	struct bb_server srv;
+	char version[64];
 	int ret = -1;
 
 	if (ctx->bb != NULL)
@@ -357,37 +289,54 @@ deliver_connect(struct deliver_ctx *ctx, struct error *err)
 		return -1;
 	if (ctx->opts->deadline > 0)
 		bb_set_deadline(ctx->bb, ctx->opts->deadline);
-	if (bb_dialect(ctx->bb, &ctx->dialect, &version, err) < 0)
+	if (bb_detect(ctx->bb, &srv, err) < 0)
 		goto out;
-	if (outbox_setting_set(ctx->st, "bytebase.dialect", ctx->dialect == BB_DIALECT_V2 ? "v2" : "v3", err) < 0)
+	snprintf(version, sizeof(version), "%d.%d.%d", srv.version.major, srv.version.minor, srv.version.patch);
+	/* status shows these: the version, the flow, and (once, there) that the server is newer than we know. */
+	if (outbox_setting_set(ctx->st, "bytebase.dialect", srv.range >= BB_RANGE_3_7 ? "v3" : "v2", err) < 0 ||
+	    outbox_setting_set(ctx->st, "bytebase.version", srv.reported ? srv.reported : version, err) < 0 ||
+	    outbox_setting_set(ctx->st, "bytebase.flow", bb_range_name(srv.range), err) < 0 ||
+	    outbox_setting_set(ctx->st, "bytebase.newer", srv.newer ? "1" : NULL, err) < 0)
 		goto out;
-	if (version != NULL && outbox_setting_set(ctx->st, "bytebase.version", version, err) < 0)
-		goto out;
-	log_debug("speaking the Bytebase %s dialect%s%s", ctx->dialect == BB_DIALECT_V2 ? "v2" : "v3",
-		version ? " to version " : "", version ? version : "");
+	log_debug("Bytebase %s: the %s flow", srv.reported ? srv.reported : version, bb_range_name(srv.range));
 	if (bb_login(ctx->bb, err) < 0)
 		goto out;
 	ret = 0;
 out:
+	bb_server_clear(&srv);
 	if (ret < 0) {
 		bb_close(ctx->bb);
 		ctx->bb = NULL;
 	}
-	free(version);
 	return ret;
+}
+
+/* Loads issue ID with its file contents. */
+static int
+deliver_load(struct deliver_ctx *ctx, long long id, struct state_issue **issues, size_t *n, struct error *err)
+{
+	struct state_issue_filter filter = { NULL, NULL, NULL, id };
+
+	if (state_issues_list(ctx->st, &filter, issues, n, err) < 0)
+		return -1;
+	if (*n != 1)
+		return error_set(err, false, "issue %lld vanished", id);
+	return state_issue_load_content(ctx->st, &(*issues)[0], err);
 }
 
 /* Delivers one issue (the head of its branch) and records the outcome. */
 static void
 deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 {
-	struct state_issue_filter filter = { NULL, NULL, NULL, head->id };
 	struct state_issue *issues = NULL;
 	const struct repo_config *repo;
-	struct bb_file *files = NULL;
+	struct deliver_job dj;
+	struct deliver_rec dr = { ctx->st, head->id };
+	const struct bb_recorder rec = { &dr, deliver_record, deliver_record_sheets, deliver_inflight_set,
+		deliver_inflight_get };
 	struct error err = ERROR_INIT, err2 = ERROR_INIT;
 	size_t n = 0;
-	bool pending = false;
+	bool pending = false, have_job = false;
 	long delay;
 	int rc;
 
@@ -399,10 +348,7 @@ deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 		ctx->failures++;
 		return;
 	}
-	if (state_issues_list(ctx->st, &filter, &issues, &n, &err) < 0 || n != 1 ||
-	    state_issue_load_content(ctx->st, &issues[0], &err) < 0) {
-		if (n != 1 && err.msg[0] == '\0')
-			error_set(&err, false, "issue %lld vanished", head->id);
+	if (deliver_load(ctx, head->id, &issues, &n, &err) < 0) {
 		log_warnx("issue %lld: %s", head->id, err.msg);
 		ctx->failures++;
 		ctx->stop = true;
@@ -418,27 +364,20 @@ deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 		ctx->stop = true;
 		goto out;
 	}
-	if (issues[0].title == NULL || issues[0].title[0] == '\0') {
-		/* Bytebase requires a title; a commit may have an empty subject. */
-		free(issues[0].title);
-		issues[0].title = xasprintf("bbgitops %s@%s %.12s", issues[0].repository, issues[0].branch,
-			issues[0].commit);
-	}
-	files = deliver_files(&issues[0]);
-	if (ctx->dialect == BB_DIALECT_V2)
-		rc = deliver_v2(ctx, repo, &issues[0], files, &pending, &err);
-	else
-		rc = deliver_v3(ctx, repo, &issues[0], files, &pending, &err);
+	have_job = true;
+	rc = deliver_job_init(&dj, repo, &issues[0], &err);
+	if (rc == 0)
+		rc = bb_flow_deliver(ctx->bb, &dj.job, &rec, &pending, &err);
 	state_metric_add(ctx->st, STATE_METRIC_DELIVERY_ATTEMPTS, head->repository, 1);
 	if (rc == 0 && outbox_mark_created(ctx->st, head->id, pending, &err) == 0) {
 		ctx->delivered++;
-		log_info("%s: issue %lld delivered as %s%s", head->repository, head->id, issues[0].bytebase_issue,
+		log_info("%s: issue %lld delivered as %s%s", head->repository, head->id, dj.job.names[BB_OBJ_ISSUE],
 			pending ? " (rollout waits for approval)" : "");
 		goto out;
 	}
 	ctx->failures++;
 	state_metric_add(ctx->st, STATE_METRIC_DELIVERY_FAILURES, head->repository, 1);
-	if (err.transient) {
+	if (err.transient && issues[0].attempts + 1 < DELIVER_MAX_ATTEMPTS) {
 		delay = bb_retry_after(ctx->bb) >= 0 ? bb_retry_after(ctx->bb) : deliver_backoff(issues[0].attempts);
 		if (outbox_mark_transient(ctx->st, head->id, err.msg, delay, &err2) < 0)
 			log_warnx("issue %lld: %s", head->id, err2.msg);
@@ -447,14 +386,85 @@ deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 		/* The server is unwell: leave the other issues for the next run rather than hammer it. */
 		ctx->stop = true;
 	} else {
+		if (err.transient)
+			error_prefix(&err, "gave up after %d attempts (bbgitops deliver --retry %lld tries again)",
+				DELIVER_MAX_ATTEMPTS, head->id);
 		if (outbox_mark_failed(ctx->st, head->id, err.msg, &err2) < 0)
 			log_warnx("issue %lld: %s", head->id, err2.msg);
 		log_warnx("%s: issue %lld failed: %s", head->repository, head->id, err.msg);
 		state_event(ctx->st, "error", head->repository, "issue %lld failed: %s", head->id, err.msg);
 	}
 out:
-	free(files);
+	if (have_job)
+		deliver_job_clear(&dj);
 	state_issues_free(issues, n);
+}
+
+/* Tries again the rollout of one created issue that waited for approval. */
+static void
+deliver_rollout(struct deliver_ctx *ctx, long long id)
+{
+	struct state_issue *issues = NULL;
+	const struct repo_config *repo;
+	struct deliver_job dj;
+	struct deliver_rec dr = { ctx->st, id };
+	const struct bb_recorder rec = { &dr, deliver_record, deliver_record_sheets, deliver_inflight_set,
+		deliver_inflight_get };
+	struct error err = ERROR_INIT, err2 = ERROR_INIT;
+	size_t n = 0;
+	bool pending = false, have_job = false;
+	long delay;
+
+	if (deliver_load(ctx, id, &issues, &n, &err) < 0 ||
+	    (repo = config_find_repo(ctx->cfg, issues[0].repository)) == NULL || repo->project == NULL) {
+		log_warnx("issue %lld: rollout: %s", id, err.msg[0] ? err.msg : "repository not configured");
+		goto out;
+	}
+	if (deliver_connect(ctx, &err) < 0) {
+		log_warnx("bytebase: %s", err.msg);
+		ctx->stop = true;
+		goto out;
+	}
+	have_job = true;
+	if (deliver_job_init(&dj, repo, &issues[0], &err) == 0 &&
+	    bb_flow_rollout(ctx->bb, &dj.job, &rec, &pending, &err) == 0) {
+		delay = deliver_backoff(issues[0].rollout_attempts + 2);
+		if (outbox_mark_rollout(ctx->st, id, pending, delay, NULL, &err2) < 0)
+			log_warnx("issue %lld: %s", id, err2.msg);
+		if (pending)
+			log_info("%s: issue %lld: the rollout still waits for approval", issues[0].repository, id);
+		else
+			log_info("%s: issue %lld: rollout %s created after approval", issues[0].repository, id,
+				dj.job.names[BB_OBJ_ROLLOUT]);
+		goto out;
+	}
+	/* Still pending, with the error shown in `issues`; the tries are bounded by DELIVER_ROLLOUT_ATTEMPTS. */
+	delay = bb_retry_after(ctx->bb) >= 0 ? bb_retry_after(ctx->bb) : deliver_backoff(issues[0].rollout_attempts + 2);
+	if (outbox_mark_rollout(ctx->st, id, true, delay, err.msg, &err2) < 0)
+		log_warnx("issue %lld: %s", id, err2.msg);
+	log_warnx("%s: issue %lld: rollout: %s", issues[0].repository, id, err.msg);
+	ctx->failures++;
+	if (err.transient)
+		ctx->stop = true;
+out:
+	if (have_job)
+		deliver_job_clear(&dj);
+	state_issues_free(issues, n);
+}
+
+/* Rollouts that waited for approval and are due: each tried once per run, a bounded number of times in all. */
+static int
+deliver_rollouts(struct deliver_ctx *ctx, struct error *err)
+{
+	long long *ids = NULL;
+	size_t i, n = 0;
+
+	if (outbox_rollouts_due(ctx->st, DELIVER_ROLLOUT_ATTEMPTS, ctx->opts->now, &ids, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && !ctx->stop && !deliver_past_deadline(ctx); i++)
+		deliver_rollout(ctx, ids[i]);
+	free(ids);
+	return 0;
 }
 
 /* Is HEAD due in this run? */
@@ -582,6 +592,8 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 		ret = 0;
 		goto out;
 	}
+	if (deliver_rollouts(&ctx, err) < 0)
+		goto out;
 	for (;;) {
 		if (deliver_drain(&ctx, &waiting, err) < 0)
 			goto out;

@@ -35,6 +35,7 @@ struct http_body_reader {
 
 struct http_sink {
 	struct sbuf body;
+	size_t max;
 	bool too_large;
 	long retry_after;
 };
@@ -127,7 +128,7 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	struct http_sink *s = arg;
 	size_t n = size * nmemb;
 
-	if (s->body.len + n > HTTP_MAX_RESPONSE) {
+	if (s->body.len + n > s->max) {
 		s->too_large = true;
 		return 0;   /* makes libcurl fail with CURLE_WRITE_ERROR */
 	}
@@ -168,12 +169,28 @@ http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
+/*
+ * Our words for the transport errors that mean "the server hung up": libcurl's own ("necessary data rewind wasn't
+ * possible", "Empty reply from server") describe its internals, not what happened.
+ */
+static const char *
+http_curl_message(CURLcode rc, const char *errbuf)
+{
+	switch (rc) {
+	case CURLE_SEND_FAIL_REWIND:
+	case CURLE_GOT_NOTHING:
+		return "server closed the connection without a reply";
+	default:
+		return errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	}
+}
+
 int
 http_request(struct http *h, const char *method, const char *path, const char *token, const char *body,
-	struct http_response *resp, struct error *err)
+	size_t max_response, struct http_response *resp, struct error *err)
 {
 	struct http_body_reader reader = { body, body ? strlen(body) : 0, 0 };
-	struct http_sink sink = { SBUF_INIT, false, -1 };
+	struct http_sink sink = { SBUF_INIT, max_response, false, -1 };
 	struct curl_slist *headers = NULL;
 	char *url = NULL, *auth = NULL;
 	long timeout_ms = h->timeout * 1000L, connects = 0, status = 0;
@@ -192,7 +209,7 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 	}
 	url = xasprintf("%s%s", h->base_url, path);
 	headers = curl_slist_append(headers, "Accept: application/json");
-	/* No "Expect: 100-continue" round trip: the body is small and Bytebase answers at once. */
+	/* No "Expect: 100-continue" round trip: Bytebase reads the whole body before it answers anyway. */
 	headers = curl_slist_append(headers, "Expect:");
 	if (body != NULL)
 		headers = curl_slist_append(headers, "Content-Type: application/json");
@@ -228,11 +245,9 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 		h->connections += connects;
 	if (rc != CURLE_OK) {
 		if (sink.too_large)
-			error_set(err, true, "%s %s: response larger than %u bytes", method, path,
-				HTTP_MAX_RESPONSE);
+			error_set(err, true, "%s %s: response larger than %zu bytes", method, path, sink.max);
 		else
-			error_set(err, true, "%s %s: %s", method, path,
-				h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+			error_set(err, true, "%s %s: %s", method, path, http_curl_message(rc, h->errbuf));
 		if (err != NULL)
 			err->http_status = 0;
 		log_debug("%s %s -> %s", method, path, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));

@@ -13,7 +13,8 @@
 
 #include "error.h"
 
-#define HTTP_MAX_RESPONSE (8u * 1024u * 1024u)
+/* The reply cap of a request whose body is small; callers size larger caps from what they send. */
+#define HTTP_MAX_RESPONSE ((size_t)8 * 1024 * 1024)
 
 struct http;
 
@@ -41,12 +42,12 @@ void http_set_deadline(struct http *h, double deadline);
 
 /*
  * Sends METHOD (GET or POST) to base_url + PATH (path and query, already escaped) with an optional bearer TOKEN
- * and an optional JSON BODY. Returns 0 with *resp filled whatever the status (caller frees with
- * http_response_clear), or -1 with err set when no response arrived (connect error, timeout, dropped connection,
- * oversized body): such errors are transient.
+ * and an optional JSON BODY; a reply body longer than MAX_RESPONSE bytes is refused. Returns 0 with *resp filled
+ * whatever the status (caller frees with http_response_clear), or -1 with err set when no response arrived
+ * (connect error, timeout, a connection closed without a reply, oversized body): such errors are transient.
  */
 int http_request(struct http *h, const char *method, const char *path, const char *token, const char *body,
-	struct http_response *resp, struct error *err);
+	size_t max_response, struct http_response *resp, struct error *err);
 void http_response_clear(struct http_response *resp);
 
 /* Percent-encodes S for a query string (every byte outside [A-Za-z0-9-._~]). Caller frees. */

@@ -3,10 +3,25 @@
  */
 #include "issue_json.h"
 
+#include <stdlib.h>
+
+#include "util.h"
+
+/* Commit text and paths are bytes in git: text that is not UTF-8 is shown with U+FFFD rather than dropped. */
 static json_t *
 string_or_null(const char *s)
 {
-	return s != NULL ? json_string(s) : json_null();
+	json_t *v;
+	char *clean;
+
+	if (s == NULL)
+		return json_null();
+	if ((v = json_string(s)) != NULL)
+		return v;
+	clean = str_utf8_clean(s);
+	v = json_string(clean);
+	free(clean);
+	return v;
 }
 
 json_t *
@@ -28,12 +43,14 @@ issue_json(const struct state_issue *is)
 	json_object_set_new(obj, "release", string_or_null(is->release_name));
 	json_object_set_new(obj, "rollout", string_or_null(is->rollout_name));
 	json_object_set_new(obj, "rollout_pending", json_boolean(is->rollout_pending));
+	json_object_set_new(obj, "rollout_attempts", json_integer(is->rollout_attempts));
 	json_object_set_new(obj, "created_at", is->created_at > 0 ? json_integer(is->created_at) : json_null());
 	for (i = 0; i < is->n_files; i++) {
 		const struct state_issue_file *f = &is->files[i];
 
-		json_array_append_new(files, json_pack("{s:s?, s:s?, s:s?, s:s?}", "path", f->path, "version",
-			f->version, "type", f->type, "blob", f->blob));
+		json_array_append_new(files, json_pack("{s:o, s:o, s:o, s:o}", "path", string_or_null(f->path),
+			"version", string_or_null(f->version), "type", string_or_null(f->type), "blob",
+			string_or_null(f->blob)));
 	}
 	json_object_set_new(obj, "files", files);
 	return obj;

@@ -27,7 +27,10 @@ bbgitops_git_sources = \
 # Delivery to Bytebase (http, API dialects, outbox, the deliver command).
 bbgitops_delivery_sources = \
 	%D%/http.c %D%/http.h \
-	%D%/bytebase.c %D%/bytebase.h \
+	%D%/bb_client.c %D%/bb_client.h %D%/bb_internal.h \
+	%D%/bb_targets.c %D%/bb_targets.h \
+	%D%/bb_flow.c %D%/bb_flow.h \
+	%D%/bb_flow_steps.c %D%/bb_flow_specs.c %D%/bb_flow_release.c \
 	%D%/outbox.c %D%/outbox.h \
 	%D%/deliver.c %D%/deliver.h \
 	%D%/cmd_deliver.c %D%/commands.h

@@ -255,6 +255,53 @@ outbox_mark_failed(struct state *st, long long id, const char *msg, struct error
 		" updated_at = ?2 WHERE id = ?3 AND status = 'pending'", "sii", msg, time_now(), id);
 }
 
+int
+outbox_rollouts_due(struct state *st, long max_attempts, bool all, long long **ids, size_t *n, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	long long *list = NULL;
+	size_t len = 0, cap = 0;
+	int rc, ret = -1;
+
+	if (sqlite3_prepare_v2(state_db(st), "SELECT id FROM issues WHERE status = 'created' AND rollout_pending = 1"
+	    " AND rollout_name IS NULL AND rollout_attempts < ?1 AND (?2 OR rollout_next_at <= ?3) ORDER BY id", -1,
+	    &stmt, NULL) != SQLITE_OK || sqlite3_bind_int64(stmt, 1, max_attempts) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 2, all) != SQLITE_OK || sqlite3_bind_int64(stmt, 3, time_now()) != SQLITE_OK) {
+		state_error(st, err, "listing rollouts waiting for approval");
+		goto out;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			list = xrealloc(list, cap * sizeof(*list));
+		}
+		list[len++] = sqlite3_column_int64(stmt, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		state_error(st, err, "listing rollouts waiting for approval");
+		goto out;
+	}
+	*ids = list;
+	*n = len;
+	list = NULL;
+	ret = 0;
+out:
+	free(list);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int
+outbox_mark_rollout(struct state *st, long long id, bool pending, long delay, const char *msg, struct error *err)
+{
+	long long now = time_now();
+
+	return outbox_execv(st, err, "recording a rollout try", NULL,
+		"UPDATE issues SET rollout_pending = ?1, rollout_attempts = rollout_attempts + 1, rollout_next_at = ?2,"
+		" last_error = ?3, updated_at = ?4 WHERE id = ?5 AND status = 'created'", "iisii", (long long)pending,
+		now + delay, msg, now, id);
+}
+
 /* Reads the status of issue ID inside the caller's transaction: *status NULL when there is no such issue. */
 static int
 outbox_status(struct state *st, long long id, char **status, struct error *err)

@@ -52,6 +52,19 @@ int outbox_mark_transient(struct state *st, long long id, const char *msg, long 
 int outbox_mark_failed(struct state *st, long long id, const char *msg, struct error *err);
 
 /*
+ * Created issues whose rollout waited for approval, tried fewer than MAX_ATTEMPTS times and due (all of them when
+ * ALL), by id. Caller frees *ids.
+ */
+int outbox_rollouts_due(struct state *st, long max_attempts, bool all, long long **ids, size_t *n,
+	struct error *err);
+/*
+ * The outcome of one more rollout try: still PENDING (next try DELAY seconds from now) or not; MSG (may be NULL)
+ * becomes last_error. Counts the try.
+ */
+int outbox_mark_rollout(struct state *st, long long id, bool pending, long delay, const char *msg,
+	struct error *err);
+
+/*
  * Operator actions. retry: a failed, pending or local issue back to pending with attempts and schedule reset;
  * skip: a failed, pending or local issue to skipped. Anything else fails with a message naming the status.
  */

@@ -82,6 +82,9 @@ static const char *const schema_steps[] = {
 	"  repository TEXT NOT NULL,"
 	"  value INTEGER NOT NULL,"
 	"  PRIMARY KEY (name, repository)) STRICT;",
+	/* 2 → 3: a rollout waiting for approval is tried again by later runs, a bounded number of times. */
+	"ALTER TABLE issues ADD COLUMN rollout_attempts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE issues ADD COLUMN rollout_next_at INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 
@@ -638,8 +641,8 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 		filter = &none;
 	if (sqlite3_prepare_v2(st->db,
 	    "SELECT id, repository, branch, commit_id, key, title, body, status, attempts, next_attempt_at, "
-	    "last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, rollout_pending, created_at "
-	    "FROM issues WHERE (?1 IS NULL OR repository = ?1) AND (?2 IS NULL OR branch = ?2) "
+	    "last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, rollout_pending, created_at, "
+	    "rollout_attempts FROM issues WHERE (?1 IS NULL OR repository = ?1) AND (?2 IS NULL OR branch = ?2) "
 	    "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR id = ?4) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
 		return state_error(st, err, "listing issues");
 	sqlite3_bind_text(stmt, 1, filter->repository, -1, SQLITE_STATIC);
@@ -673,6 +676,7 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 		is->rollout_name = column_dup(stmt, 15);
 		is->rollout_pending = sqlite3_column_int(stmt, 16) != 0;
 		is->created_at = sqlite3_column_int64(stmt, 17);
+		is->rollout_attempts = (long)sqlite3_column_int64(stmt, 18);
 	}
 	if (rc != SQLITE_DONE) {
 		state_error(st, err, "listing issues");

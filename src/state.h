@@ -109,6 +109,7 @@ struct state_issue {
 	char *bytebase_issue;
 	char *rollout_name;
 	bool rollout_pending;
+	long rollout_attempts;  /* tries of a rollout that waited for approval */
 	long long created_at;
 	struct state_issue_file *files;
 	size_t n_files;

@@ -66,6 +66,8 @@ void sbuf_add_quoted_path(struct sbuf *sb, const char *path);
 char *str_quote_path(const char *path);   /* caller frees */
 
 bool str_starts_with(const char *s, const char *prefix);
+/* S as valid UTF-8: each byte that does not start a valid sequence becomes U+FFFD. NULL gives "". Caller frees. */
+char *str_utf8_clean(const char *s);
 bool str_is_hex_oid(const char *s);   /* 40 lowercase hex digits */
 bool str_is_zero_oid(const char *s);  /* 40 zeros */
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""fake-bytebase-selftest.py — checks tests/fake-bytebase.py in both dialects; prints TAP on stdout.
+"""fake-bytebase-selftest.py — checks tests/fake-bytebase.py: the two classic dialects and what each release decides.
 
 Run directly (python3 tests/fake-bytebase-selftest.py) or under automake's TAP driver.
 """
@@ -43,11 +43,14 @@ def b64(s):
 
 class Fake:
     def __init__(self, dialect, *extra):
+        if dialect not in ("v2", "v3"):
+            extra = ("--version", dialect) + extra
+            dialect = None
         self.dir = tempfile.mkdtemp(prefix="fakebb.")
         self.port_file = os.path.join(self.dir, "port")
         self.log = os.path.join(self.dir, "log")
-        self.proc = subprocess.Popen([sys.executable, SERVER, "--dialect", dialect, "--port-file", self.port_file,
-                                      "--log", self.log] + list(extra))
+        self.proc = subprocess.Popen([sys.executable, SERVER] + (["--dialect", dialect] if dialect else []) +
+                                     ["--port-file", self.port_file, "--log", self.log] + list(extra))
         deadline = time.time() + 10
         while not os.path.exists(self.port_file):
             if time.time() > deadline or self.proc.poll() is not None:
@@ -118,8 +121,8 @@ def test_v2():
 
         r = f.call("POST", "/v1/auth/login", {"email": EMAIL, "password": "wrong"})
         ok(is_err(r, 401, 16), "v2: bad credentials -> 401 code 16", r[1])
-        r = f.call("POST", "/v1/auth/login", {"email": EMAIL, "password": KEY, "web": True})
-        ok(is_err(r, 403, 7), "v2: login with web:true -> 403", r[1])
+        st, j, _ = f.call("POST", "/v1/auth/login", {"email": EMAIL, "password": KEY, "web": True})
+        ok(st == 200 and j.get("token"), "v2: login with web:true is accepted (refused from 3.9.1)", j)
         st, j, _ = f.call("POST", "/v1/auth/login", {"email": EMAIL, "password": KEY})
         ok(st == 200 and j.get("token"), "v2: login returns a token", j)
         f.token = j["token"]
@@ -169,7 +172,8 @@ def test_v2():
         r = f.call("POST", "/v1/projects/hr/sheets", {"title": "x", "content": "!!notbase64", "engine": "POSTGRES"})
         ok(is_err(r, 400, 3, "base64"), "v2: sheet with bad base64 -> 400 code 3", r[1])
         r = f.call("POST", "/v1/projects/hr/sheets", {"title": "x", "content": "", "engine": "POSTGRESQL"})
-        ok(is_err(r, 400, 3, "enum"), "v2: sheet with a bad engine enum -> 400", r[1])
+        ok(is_err(r, 400, 3, "engine") and {"kind": "enum value", "name": "POSTGRESQL", "in": "engine"} in
+           f.ctl("GET", "drops"), "v2: a bad engine enum is dropped to UNSPECIFIED (recorded), then refused", r[1])
         r = f.call("POST", "/v1/projects/hr/sheets", {"title": "x", "content": ""})
         ok(is_err(r, 400, 3, "engine"), "v2: sheet without engine -> 400", r[1])
         r = f.call("POST", "/v1/projects/hr/sheets", raw=b"{not json")
@@ -230,9 +234,10 @@ def test_v2():
         st, issue, _ = f.call("POST", "/v1/projects/hr/issues", {"title": "[hr] 2 migrations", "description": desc,
                                                                  "type": "DATABASE_CHANGE", "plan": plan["name"]})
         ok(st == 200 and issue["status"] == "OPEN" and issue["plan"] == plan["name"], "v2: create issue", issue)
-        r = f.call("POST", "/v1/projects/hr/issues", {"title": "again", "type": "DATABASE_CHANGE",
-                                                      "plan": plan["name"]})
-        ok(is_err(r, 409, 6), "v2: second issue for the same plan -> 409 code 6", r[1])
+        st, j, _ = f.call("POST", "/v1/projects/hr/issues", {"title": "again", "type": "DATABASE_CHANGE",
+                                                             "plan": plan["name"]})
+        ok(st == 200 and j["plan"] == plan["name"],
+           "v2: a second issue for the same plan is created (refused only from 3.21)", j)
 
         st, ro, _ = f.call("POST", "/v1/projects/hr/rollouts", {"plan": plan["name"]})
         ok(st == 200 and ro["name"].startswith("projects/hr/rollouts/") and
@@ -256,12 +261,13 @@ def test_v2():
            j)
         st, j, _ = f.call("GET", "/v1/projects/hr/issues?query=" + urllib.parse.quote("no such text"))
         ok(st == 200 and j["issues"] == [], "v2: issue search with no match -> empty list", j)
-        r = f.call("GET", "/v1/projects/hr/plans?filter=" + urllib.parse.quote('title == "g"'))
-        ok(is_err(r, 400, 3), "v2: plan list does not support filter", r[1])
+        st, j, _ = f.call("GET", "/v1/projects/hr/plans?filter=" + urllib.parse.quote('title == "g"'))
+        ok(st == 200 and {p_["title"] for p_ in j["plans"]} != {"g"} and {"kind": "query parameter", "name": "filter", "in": "plans"} in
+           f.ctl("GET", "drops"), "v2: plan list ignores filter (recorded as a drop) and returns every plan", j)
 
         objs = f.ctl("GET", "objects")
         ok(len(objs["sheets"]) == 3 and objs["sheets"][0]["content"] == b64("CREATE TABLE t(x int);") and
-           len(objs["plans"]) == 3 and len(objs["issues"]) == 2 and len(objs["rollouts"]) == 1 and
+           len(objs["plans"]) == 3 and len(objs["issues"]) == 3 and len(objs["rollouts"]) == 1 and
            objs["releases"] == [], "v2: /__fake/objects lists what was created", objs)
 
         reqs = f.ctl("GET", "requests")
@@ -492,9 +498,124 @@ def test_v3():
         f.stop()
 
 
+def test_versions():
+    """What each release decides: strictness, routes, fields and enum values, filters, echoes."""
+    def release_body(f, vt, kind_field=None, kind="DDL"):
+        fl = {"path": "db/0001_a.sql", "version": "0001", "statement": b64("CREATE TABLE a(x int);")}
+        if vt < (3, 14):
+            fl["type"] = "VERSIONED"
+        if kind_field:
+            fl[kind_field] = kind
+        b = {"files": [fl]}
+        if vt >= (3, 14):
+            b["type"] = "VERSIONED"
+        return b
+
+    # 3.4.0 drops an unknown field silently (recorded); 3.4.1 refuses it.
+    for v, strict in (("3.4.0", False), ("3.4.1", True)):
+        f = Fake(v)
+        try:
+            f.login()
+            r = f.call("POST", "/v1/projects/hr/sheets", {"title": "x", "content": b64("SELECT 1;"),
+                                                          "engine": "POSTGRES", "bogus": 1})
+            drops = f.ctl("GET", "drops")
+            if strict:
+                ok(is_err(r, 400, 3, 'unknown field "bogus"') and drops == [], "%s: unknown field -> 400" % v, r)
+            else:
+                ok(r[0] == 200 and drops == [{"kind": "field", "name": "bogus", "in": "request body"}],
+                   "%s: unknown field dropped silently and recorded" % v, (r, drops))
+        finally:
+            f.stop()
+
+    # 2.15: no sheet engine (dropped), no labels; environments listed.
+    f = Fake("2.15.0")
+    try:
+        f.login()
+        st, sh, _ = f.call("POST", "/v1/projects/hr/sheets", {"title": "a.sql", "content": b64("SELECT 1;"),
+                                                              "engine": "POSTGRES"})
+        ok(st == 200 and "engine" not in sh and f.ctl("GET", "drops")[0]["name"] == "engine",
+           "2.15.0: a sheet engine is dropped (the field arrives in 2.17)", (sh, f.ctl("GET", "drops")))
+        st, j, _ = f.call("GET", "/v1/environments")
+        ok(st == 200 and len(j["environments"]) == 2, "2.15.0: GET /v1/environments", j)
+    finally:
+        f.stop()
+
+    # 3.6: environments moved to the workspace setting.
+    f = Fake("3.6.2")
+    try:
+        f.login()
+        r = f.call("GET", "/v1/environments")
+        ok(is_err(r, 404, 5) and f.ctl("GET", "drops")[-1]["kind"] == "route", "3.6.2: /v1/environments is gone", r)
+        st, j, _ = f.call("GET", "/v1/settings/bb.workspace.environment")
+        envs = j["value"]["environmentSetting"]["environments"]
+        ok(st == 200 and [e["name"] for e in envs] == ["environments/test", "environments/prod"],
+           "3.6.2: the environment order is the workspace setting", j)
+    finally:
+        f.stop()
+
+    # 3.8: specs with a release whose files carry changeType; POST projects/x/rollouts; no filter on plans.
+    for v, kind_field, bad_field in (("3.8.0", "changeType", "migrationType"),
+                                     ("3.11.0", "migrationType", "changeType"),
+                                     ("3.13.0", "enableGhost", "migrationType")):
+        f = Fake(v)
+        vt = tuple(int(x) for x in v.split("."))
+        try:
+            f.login()
+            body = release_body(f, vt, bad_field, "DML")
+            r = f.call("POST", "/v1/projects/hr/releases", body)
+            ok(is_err(r, 400, 3, 'unknown field "%s"' % bad_field), "%s: release file %s -> 400" % (v, bad_field),
+               r[1])
+            kind = True if kind_field == "enableGhost" else "DML"
+            body = release_body(f, vt, kind_field, kind)
+            body["title"] = "bbgitops:hr@main:0123456789ab"
+            st, rel, _ = f.call("POST", "/v1/projects/hr/releases", body)
+            ok(st == 200 and rel["files"][0]["statement"] == b64("CREATE TABLE a(x int);") and
+               rel["files"][0]["sheetSha256"], "%s: release created, statement echoed" % v, rel)
+            plan = {"title": "bbgitops:hr@main:0123456789ab", "specs": [{"id": "s1", "changeDatabaseConfig": {
+                "targets": ["projects/hr/databaseGroups/hr-all"], "release": rel["name"]}}]}
+            st, pl, _ = f.call("POST", "/v1/projects/hr/plans", plan)
+            ok(st == 200 and pl["specs"][0]["changeDatabaseConfig"]["release"] == rel["name"],
+               "%s: plan with specs targeting a release" % v, pl)
+            r = f.call("POST", "/v1/projects/hr/plans", {"title": "x", "steps": [{"specs": []}]})
+            ok(is_err(r, 400, 3, 'unknown field "steps"'), "%s: plan steps -> 400" % v, r[1])
+            st, j, _ = f.call("GET", "/v1/projects/hr/plans?filter=" + urllib.parse.quote('title == "zz"'))
+            ok(st == 200 and len(j["plans"]) == 1 and f.ctl("GET", "drops")[-1]["name"] == "filter",
+               "%s: plan list ignores filter (recorded)" % v, j)
+            st, iss, _ = f.call("POST", "/v1/projects/hr/issues", {"title": "t", "type": "DATABASE_CHANGE",
+                                                                  "plan": pl["name"]})
+            r = f.call("POST", "/v1/%s/rollout" % pl["name"], {})
+            ok(is_err(r, 404, 5), "%s: POST {plan}/rollout does not exist yet" % v, r[1])
+            st, ro, _ = f.call("POST", "/v1/projects/hr/rollouts", {"plan": pl["name"]})
+            tasks = [t for s_ in ro["stages"] for t in s_["tasks"]]
+            ok(st == 200 and all(t["schemaVersion"] == "0001" for t in tasks) and len(tasks) == 3,
+               "%s: rollout tasks carry the release file's version" % v, ro)
+        finally:
+            f.stop()
+
+    # 3.14: typed release, statement not echoed, filter honoured, {plan}/rollout.
+    f = Fake("3.14.0")
+    try:
+        f.login()
+        vt = (3, 14, 0)
+        st, rel, _ = f.call("POST", "/v1/projects/hr/releases", release_body(f, vt))
+        ok(st == 200 and "statement" not in rel["files"][0], "3.14.0: the statement is INPUT_ONLY", rel)
+        st, j, _ = f.call("GET", "/v1/projects/hr/releases?pageSize=10")
+        ok(st == 200 and [x["name"] for x in j["releases"]] == [rel["name"]], "3.14.0: releases are listed", j)
+        f2 = Fake("3.14.1")
+        try:
+            f2.login()
+            r = f2.call("POST", "/v1/projects/hr/releases", dict(release_body(f2, vt), title="t"))
+            ok(is_err(r, 400, 3, 'unknown field "title"'), "3.14.1: release title is gone -> 400", r[1])
+        finally:
+            f2.stop()
+        ok(f.ctl("GET", "drops") == [], "3.14.0: nothing dropped", f.ctl("GET", "drops"))
+    finally:
+        f.stop()
+
+
 def main():
     t0 = time.time()
-    for fn in (test_v2, test_faults, test_v3):
+    for fn in (test_v2, test_faults, test_v3, test_versions):
         try:
             fn()
         except Exception as e:  # a crash is a failure, not a silent skip

@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 """fake-bytebase.py — a strict fake Bytebase server for the bbgitops test suite (stdlib only).
 
-Speaks one dialect of the Bytebase REST API (v2 = Bytebase 2.x, v3 = Bytebase >= 3.15), chosen at start, as written
-down in bytebase-api.md, plus a control API under /__fake/ for tests (request log, created objects, fault injection,
-settings). See --help and the docstrings below.
+Plays one Bytebase release, chosen at start with --version (2.15.0 ... 3.21.1, "development" = the newest known):
+from that release it decides the routes, the request fields and enum values, whether an unknown field or enum value
+gets a 400 (3.4.1 and later) or is silently dropped (earlier; every drop is recorded under /__fake/drops and the
+tests fail on any), whether ListPlans honours `filter` (3.14+; unknown query parameters are recorded and ignored by
+every release), whether replies omit empty fields, echo release statements (before 3.14), refuse a second issue for a
+plan (3.21+) and limit titles (3.12+). The facts come from the protos and server code at each release tag
+(docs/bytebase-ranges.md). A control API under /__fake/ serves tests (request log, created objects, drops, faults,
+settings, foreign objects). See --help and the docstrings below.
 
-    python3 tests/fake-bytebase.py --dialect v2|v3 [--version 2.17.0] --port-file FILE [--log FILE]
+    python3 tests/fake-bytebase.py --version 3.8.0 --port-file FILE [--log FILE]
             [--token-ttl SECONDS] [--account EMAIL:KEY ...] [--fixture FILE.json]
+    (--dialect v2|v3 is a shorthand for --version 2.17.0 / 3.21.1)
 
 Fixture JSON shape (the built-in default is DEFAULT_FIXTURE below):
     {"projects": ["projects/hr", ...],
@@ -20,6 +26,7 @@ import argparse
 import base64
 import binascii
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -30,11 +37,13 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DEFAULT_ACCOUNT = ("bbgitops@service.bytebase.com", "bbs_testkey0123456789")
 DEFAULT_VERSION = {"v2": "2.17.0", "v3": "3.21.1"}
+NEWEST_KNOWN = (3, 21, 1)   # "development" plays the newest release known here
 
 DEFAULT_FIXTURE = {
     "projects": ["projects/hr", "projects/empty"],
@@ -63,18 +72,6 @@ DEFAULT_FIXTURE = {
 CODE_STATUS = {3: 400, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 13: 500, 14: 503, 16: 401}
 STATUS_CODE = {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 500: 13, 503: 14}
 
-ENGINES = ["ENGINE_UNSPECIFIED", "CLICKHOUSE", "MYSQL", "POSTGRES", "SNOWFLAKE", "SQLITE", "TIDB", "MONGODB",
-           "REDIS", "ORACLE", "SPANNER", "MSSQL", "REDSHIFT", "MARIADB", "OCEANBASE", "DM", "RISINGWAVE",
-           "OCEANBASE_ORACLE", "STARROCKS", "DORIS", "HIVE", "ELASTICSEARCH", "BIGQUERY", "DYNAMODB",
-           "DATABRICKS", "COCKROACHDB", "COSMOSDB", "TRINO", "CASSANDRA"]
-CHANGE_TYPES = ["TYPE_UNSPECIFIED", "BASELINE", "MIGRATE", "MIGRATE_SDL", "MIGRATE_GHOST", "DATA"]
-ISSUE_TYPES = ["TYPE_UNSPECIFIED", "DATABASE_CHANGE", "GRANT_REQUEST", "DATABASE_DATA_EXPORT"]
-ISSUE_STATUSES = ["ISSUE_STATUS_UNSPECIFIED", "OPEN", "DONE", "CANCELED"]
-RELEASE_TYPES = ["TYPE_UNSPECIFIED", "VERSIONED", "DECLARATIVE"]
-TASK_TYPE = {"MIGRATE": "DATABASE_SCHEMA_UPDATE", "DATA": "DATABASE_DATA_UPDATE",
-             "MIGRATE_GHOST": "DATABASE_SCHEMA_UPDATE_GHOST_SYNC", "BASELINE": "DATABASE_SCHEMA_BASELINE",
-             "MIGRATE_SDL": "DATABASE_SCHEMA_UPDATE_SDL"}
-
 VERSION_RE = re.compile(r"^\d+(\.\d+)*$")
 
 
@@ -91,9 +88,11 @@ def bad(msg):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Request schemas: a tiny description of the proto messages, enough to reject unknown fields (v3), drop them (v2),
-# and check JSON types and enum values (both). Types: "string", "bool", "int32", "int64", "bytes", "any",
-# ("enum", [values]), ("list", T), ("map", T), or a dict {jsonName: T} for a message.
+# Request schemas: a tiny description of the proto messages of one release, enough to reject unknown fields and enum
+# values (3.4.1 and later) or drop them (earlier: recorded in STATE.drops, which the tests require to stay empty), and
+# to check JSON types. Types: "string", "bool", "int32", "int64", "bytes", "any", ("enum", [values]), ("list", T),
+# ("map", T), or a dict {jsonName: T} for a message. Built per version by schemas(); the field lists follow
+# ../shared/bytebase-proto-timeline.txt and the protos at each release tag.
 
 def msg(**fields):
     return fields
@@ -102,51 +101,165 @@ def msg(**fields):
 ANY_MSG = "any"
 TS = "string"  # google.protobuf.Timestamp as RFC 3339 text
 
-LOGIN_REQ = msg(email="string", password="string", web="bool", mfaTempToken="string", otpCode="string",
-                recoveryCode="string", idpName="string", idpContext=ANY_MSG)
+ENGINES_ALL = ["ENGINE_UNSPECIFIED", "CLICKHOUSE", "MYSQL", "POSTGRES", "SNOWFLAKE", "SQLITE", "TIDB", "MONGODB",
+               "REDIS", "ORACLE", "SPANNER", "MSSQL", "REDSHIFT", "MARIADB", "OCEANBASE", "DM", "RISINGWAVE",
+               "OCEANBASE_ORACLE", "STARROCKS", "DORIS", "HIVE", "ELASTICSEARCH", "BIGQUERY", "DYNAMODB",
+               "DATABRICKS", "COCKROACHDB", "COSMOSDB", "TRINO", "CASSANDRA"]
+ENGINES = ENGINES_ALL
+CHANGE_TYPES = ["TYPE_UNSPECIFIED", "BASELINE", "MIGRATE", "MIGRATE_SDL", "MIGRATE_GHOST", "DATA"]
+RELEASE_TYPES = ["TYPE_UNSPECIFIED", "VERSIONED", "DECLARATIVE"]
+FILE_CHANGE_TYPES = ["CHANGE_TYPE_UNSPECIFIED", "DDL", "DDL_GHOST", "DML"]
+FILE_MIGRATION_TYPES = ["MIGRATION_TYPE_UNSPECIFIED", "DDL", "DDL_GHOST", "DML"]
+ISSUE_STATUSES = ["ISSUE_STATUS_UNSPECIFIED", "OPEN", "DONE", "CANCELED"]
+TASK_TYPE = {"MIGRATE": "DATABASE_SCHEMA_UPDATE", "DATA": "DATABASE_DATA_UPDATE",
+             "MIGRATE_GHOST": "DATABASE_SCHEMA_UPDATE_GHOST_SYNC", "BASELINE": "DATABASE_SCHEMA_BASELINE",
+             "MIGRATE_SDL": "DATABASE_SCHEMA_UPDATE_SDL", "DDL": "DATABASE_SCHEMA_UPDATE",
+             "DDL_GHOST": "DATABASE_SCHEMA_UPDATE_GHOST", "DML": "DATABASE_DATA_UPDATE"}
 
-SHEET_V2 = msg(name="string", uid="string", title="string", creator="string", createTime=TS, updateTime=TS,
-               content="bytes", contentSize="int64", database="string", engine=("enum", ENGINES),
-               visibility="string", source="string", type="string", starred="bool", payload=ANY_MSG,
-               pushEvent=ANY_MSG)
 
-CDC_V2 = msg(target="string", sheet="string", type=("enum", CHANGE_TYPES), schemaVersion="string",
-             rollbackEnabled="bool", rollbackDetail=ANY_MSG, ghostFlags=("map", "string"),
-             preUpdateBackupDetail=ANY_MSG)
-SPEC_V2 = msg(earliestAllowedTime=TS, id="string", dependsOnSpecs=("list", "string"), createDatabaseConfig=ANY_MSG,
-              changeDatabaseConfig=CDC_V2, exportDataConfig=ANY_MSG)
-STEP_V2 = msg(title="string", specs=("list", SPEC_V2))
-PLAN_V2 = msg(name="string", uid="string", issue="string", title="string", description="string",
-              steps=("list", STEP_V2), creator="string", createTime=TS, updateTime=TS, vcsSource=ANY_MSG,
-              releaseSource=ANY_MSG, planCheckRunStatusCount=("map", "int32"))
+def schemas(vt):
+    """The request messages of release vt (a (major, minor, patch) tuple)."""
+    ge = lambda *v: vt >= v  # noqa: E731
+    engines = [e for e in ENGINES_ALL if not (ge(3, 9, 1) and e in ("DM", "RISINGWAVE", "OCEANBASE_ORACLE"))
+               and not (ge(3, 21) and e == "SQLITE")]
+    login = msg(email="string", password="string", web="bool", idpName="string", idpContext=ANY_MSG,
+                otpCode="string", recoveryCode="string", mfaTempToken="string")
+    if ge(3, 18):
+        login.update(emailCode="string", workspace="string")
+    # Sheet: engine from 2.17 to 3.13; 3.14 keeps only content.
+    if ge(3, 14):
+        sheet = msg(name="string", content="bytes", contentSize="int64")
+    else:
+        sheet = msg(name="string", title="string", creator="string", createTime=TS, content="bytes",
+                    contentSize="int64", payload=ANY_MSG)
+        if not ge(3, 1):
+            sheet["database"] = "string"
+        if not ge(3, 4):
+            sheet["updateTime"] = TS
+        if ge(2, 17):
+            sheet["engine"] = ("enum", engines)
+    # Plan.ChangeDatabaseConfig
+    if not ge(3, 7):
+        cdc = msg(target="string", sheet="string", type=("enum", CHANGE_TYPES), schemaVersion="string",
+                  ghostFlags=("map", "string"), preUpdateBackupDetail=ANY_MSG)
+        if not ge(2, 19):
+            cdc.update(rollbackEnabled="bool", rollbackDetail=ANY_MSG)
+    else:
+        cdc = msg(targets=("list", "string"), sheet="string", release="string", enablePriorBackup="bool",
+                  ghostFlags=("map", "string"))
+        if not ge(3, 11):
+            cdc["type"] = ("enum", [t for t in CHANGE_TYPES if t != "BASELINE"])
+        elif not ge(3, 14):
+            cdc["type"] = ("enum", ["DATABASE_CHANGE_TYPE_UNSPECIFIED", "MIGRATE", "SDL"])
+        if ge(3, 11) and not ge(3, 13):
+            cdc["migrationType"] = ("enum", ["MIGRATION_TYPE_UNSPECIFIED", "DDL", "DML", "GHOST"])
+        if ge(3, 13) and not ge(3, 15):
+            cdc["enableGhost"] = "bool"
+        if ge(3, 15):
+            del cdc["ghostFlags"]
+    spec = msg(id="string", createDatabaseConfig=ANY_MSG, changeDatabaseConfig=cdc, exportDataConfig=ANY_MSG)
+    if not ge(3, 7):
+        spec["earliestAllowedTime"] = TS
+        if ge(3, 0):
+            spec["specReleaseSource"] = ANY_MSG
+    if not ge(3, 5):
+        spec["dependsOnSpecs"] = ("list", "string")
+    plan = msg(name="string", issue="string", title="string", description="string", creator="string",
+               createTime=TS, planCheckRunStatusCount=("map", "int32"))
+    if not ge(2, 22, 2):
+        plan["uid"] = "string"
+    if ge(2, 18):
+        plan["updateTime"] = TS
+    if not ge(3, 5):
+        plan["vcsSource"] = ANY_MSG
+    if ge(3, 5) and not ge(3, 14):
+        plan["deployment"] = ANY_MSG
+    if not ge(3, 7):
+        plan["steps"] = ("list", msg(title="string", specs=("list", spec)))
+        if ge(2, 23, 1):
+            plan["releaseSource"] = ANY_MSG
+    else:
+        plan["specs"] = ("list", spec)
+    if ge(3, 7, 1) and not ge(3, 14):
+        plan["rollout"] = "string"
+    if ge(3, 9):
+        plan["state"] = "string"
+    if ge(3, 14):
+        plan["hasRollout"] = "bool"
+    issue_types = ["TYPE_UNSPECIFIED", "DATABASE_CHANGE", "GRANT_REQUEST",
+                   "DATABASE_EXPORT" if ge(3, 7) else "DATABASE_DATA_EXPORT"]
+    issue = msg(name="string", title="string", description="string", type=("enum", issue_types),
+                status=("enum", ISSUE_STATUSES), approvers=("list", ANY_MSG), creator="string", createTime=TS,
+                updateTime=TS, plan="string", riskLevel="string", grantRequest=ANY_MSG)
+    if not ge(2, 22, 2):
+        issue["uid"] = "string"
+    if not ge(2, 22, 1):
+        issue.update(assignee="string", assigneeAttention="bool")
+    if not ge(3, 8):
+        issue["subscribers"] = ("list", "string")
+    if not ge(3, 11):
+        issue.update(approvalTemplates=("list", ANY_MSG), approvalFindingDone="bool", approvalFindingError="string")
+    else:
+        issue.update(approvalTemplate=ANY_MSG, approvalStatus="string")
+    if not ge(3, 14):
+        issue.update(rollout="string", releasers=("list", "string"), taskStatusCount=("map", "int32"))
+        if ge(3, 11):
+            issue["approvalStatusError"] = "string"
+    if ge(2, 17):
+        issue["labels"] = ("list", "string")
+    if ge(3, 21):
+        issue["draft"] = "bool"
+    rollout = msg(name="string", plan="string", title="string", stages=("list", ANY_MSG))
+    if not ge(2, 22, 2):
+        rollout["uid"] = "string"
+    if ge(3, 1):
+        rollout.update(creator="string", createTime=TS, issue="string")
+    if ge(3, 8, 1):
+        rollout["updateTime"] = TS
+    if ge(3, 14):
+        rollout = msg(name="string", title="string", stages=("list", ANY_MSG), createTime=TS, updateTime=TS)
+    rfile = msg(path="string", version="string", sheet="string", sheetSha256="string")
+    if not ge(3, 14):
+        rfile.update(id="string", type=("enum", ["TYPE_UNSPECIFIED", "VERSIONED"] + (["DECLARATIVE"] if ge(3, 9, 1)
+                                                                                        else [])),
+                     statement="bytes" if ge(3, 5, 2) else "string", statementSize="int64")
+    else:
+        rfile["statement"] = "bytes"
+    if ge(3, 1, 1) and not ge(3, 11):
+        rfile["changeType"] = ("enum", FILE_CHANGE_TYPES)
+    if ge(3, 11) and not ge(3, 13):
+        rfile["migrationType"] = ("enum", FILE_MIGRATION_TYPES)
+    if ge(3, 13) and not ge(3, 15):
+        rfile["enableGhost"] = "bool"
+    release = msg(name="string", files=("list", rfile), vcsSource=ANY_MSG, creator="string", createTime=TS,
+                  state="string")
+    if not ge(3, 14, 1):
+        release["title"] = "string"
+    if ge(3, 9, 1) and not ge(3, 14, 1):
+        release["digest"] = "string"
+    if ge(3, 14):
+        release["type"] = ("enum", RELEASE_TYPES)
+    if ge(3, 15):
+        release["category"] = "string"
+    return {"LOGIN": login, "SHEET": sheet, "PLAN": plan, "ISSUE": issue, "ROLLOUT": rollout, "RELEASE": release,
+            "ENGINES": engines}
 
-ISSUE_COMMON = dict(name="string", title="string", description="string", type=("enum", ISSUE_TYPES),
-                    status=("enum", ISSUE_STATUSES), approvers=("list", ANY_MSG),
-                    approvalTemplates=("list", ANY_MSG), creator="string", createTime=TS, updateTime=TS,
-                    plan="string", rollout="string", grantRequest=ANY_MSG, releasers=("list", "string"),
-                    riskLevel="string", taskStatusCount=("map", "int32"), labels=("list", "string"))
-ISSUE_V2 = dict(ISSUE_COMMON, uid="string", assignee="string", assigneeAttention="bool",
-                approvalFindingDone="bool", approvalFindingError="string", subscribers=("list", "string"))
-ISSUE_V3 = dict(ISSUE_COMMON, approvalStatus="string", approvalStatusError="string")
 
-ROLLOUT_COMMON = dict(name="string", plan="string", title="string", stages=("list", ANY_MSG), creator="string",
-                      createTime=TS, updateTime=TS, issue="string")
-ROLLOUT_V2 = dict(ROLLOUT_COMMON, uid="string")
-ROLLOUT_V3 = dict(ROLLOUT_COMMON)
-
-CDC_V3 = msg(targets=("list", "string"), sheet="string", release="string", type=("enum", CHANGE_TYPES),
-             ghostFlags=("map", "string"), enablePriorBackup="bool", enableGhost="bool")
-SPEC_V3 = msg(id="string", createDatabaseConfig=ANY_MSG, changeDatabaseConfig=CDC_V3, exportDataConfig=ANY_MSG)
-PLAN_V3 = msg(name="string", title="string", description="string", specs=("list", SPEC_V3), creator="string",
-              createTime=TS, updateTime=TS, issue="string", rollout="string", state="string",
-              hasRollout="bool", planCheckRunStatusCount=("map", "int32"), deployment=ANY_MSG)
-
-RELEASE_FILE = msg(id="string", path="string", type=("enum", RELEASE_TYPES), version="string",
-                   changeType="string", enableGhost="bool", statement="bytes", sheet="string",
-                   sheetSha256="string", statementSize="int64")
-RELEASE_V3 = msg(name="string", title="string", files=("list", RELEASE_FILE), vcsSource=ANY_MSG,
-                 creator="string", createTime=TS, state="string", digest="string",
-                 type=("enum", RELEASE_TYPES))
+# The query parameters each list declares (anything else is ignored by every release: recorded as a drop).
+def list_params(vt, what):
+    p = {"pageSize", "pageToken"}
+    if what == "issues":
+        p |= {"filter", "query"} | ({"orderBy"} if vt >= (3, 16) else set())
+    elif what == "plans":
+        p |= {"filter"} if vt >= (3, 14) else set()
+    elif what == "databases":
+        p |= ({"filter"} if vt < (2, 22) or vt >= (3, 5) else set()) | ({"showDeleted"} if vt >= (3, 5) else set())
+        p |= {"orderBy"} if vt >= (3, 14) else set()
+    elif what == "releases":
+        p |= ({"showDeleted"} if vt >= (3, 5) else set()) | ({"filter"} if vt >= (3, 21, 1) else set())
+    elif what == "environments":
+        p |= {"showDeleted"}
+    return p
 
 
 def camel(name):
@@ -176,8 +289,11 @@ def decode_b64(s):
     return base64.b64decode(t, validate=True)
 
 
-def check(value, schema, path, strict):
-    """Validate value against schema; return the cleaned value (unknown fields dropped). strict = reject unknown."""
+def check(value, schema, path, strict=None):
+    """Validate value against schema; return the cleaned value. Unknown fields and enum values: 400 when strict
+    (default: the release's behaviour), else dropped and recorded in STATE.drops."""
+    if strict is None:
+        strict = STATE.strict
     where = path or "request body"
     if schema == "any":
         return value
@@ -189,7 +305,8 @@ def check(value, schema, path, strict):
             key = k if k in schema else (camel(k) if camel(k) in schema else None)
             if key is None:
                 if strict:
-                    raise bad('proto: unknown field "%s"' % k)
+                    raise bad('proto: (line 1:2): unknown field "%s"' % k)
+                STATE.drops.append({"kind": "field", "name": k, "in": where})
                 continue
             if v is None:
                 continue
@@ -202,7 +319,10 @@ def check(value, schema, path, strict):
                 return value
             if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(arg):
                 return arg[value]
-            raise bad('invalid value for enum field %s: %s' % (where, json.dumps(value)))
+            if strict or not isinstance(value, str):
+                raise bad('invalid value for enum field %s: %s' % (where, json.dumps(value)))
+            STATE.drops.append({"kind": "enum value", "name": value, "in": where})
+            return arg[0]
         if kind == "list":
             if not isinstance(value, list):
                 raise bad('invalid value for repeated field %s: %s' % (where, json.dumps(value)))
@@ -268,9 +388,28 @@ def version_tuple(v):
 class State:
     def __init__(self, args, fixture):
         self.lock = threading.RLock()
-        self.dialect = args.dialect
-        self.version = args.version or DEFAULT_VERSION[args.dialect]
+        self.version = args.version or DEFAULT_VERSION[args.dialect or "v3"]
+        self.vt = version_tuple(self.version)
+        if self.vt == (999, 0, 0):
+            self.vt = NEWEST_KNOWN
+        vt = self.vt
+        # What the release decides (bytebase-versions.md): strictness, response pruning, routes, fields, enums.
+        self.strict = vt >= (3, 4, 1)           # unknown fields / enum values: 400 (else dropped silently)
+        self.prune = vt >= (3, 4, 1)            # empty fields omitted from replies
+        self.has_environments = vt < (3, 6)     # GET /v1/environments
+        self.has_env_setting = vt >= (3, 6)     # GET /v1/settings/bb.workspace.environment
+        self.has_steps = vt < (3, 7)            # Plan.steps (else Plan.specs with targets)
+        self.has_releases = vt >= (2, 23, 1)
+        self.plan_rollout = vt >= (3, 14)       # POST {plan}/rollout (else POST projects/x/rollouts)
+        self.plan_filter = vt >= (3, 14)        # ListPlans.filter
+        self.echo_statements = vt < (3, 14)     # Release.File.statement is not INPUT_ONLY before 3.14
+        self.limits = vt >= (3, 12)             # title <= 200, description <= 10000
+        self.one_issue_per_plan = vt >= (3, 21)  # a second issue for a plan: 409 (earlier: created)
+        self.approval_gate = vt >= (3, 14)      # rollout refused (FAILED_PRECONDITION) until approved
+        self.dialect = "v2" if self.has_steps else "v3"  # for the control API and logs only
+        self.schema = schemas(vt)
         self.default_ttl = args.token_ttl
+        self.hide_version = args.hide_version
         self.accounts = {}
         for a in (args.account or ["%s:%s" % DEFAULT_ACCOUNT]):
             email, _, key = a.partition(":")
@@ -296,6 +435,7 @@ class State:
             self.rollouts = {}
             self.releases = {}
             self.order = {"sheets": [], "plans": [], "issues": [], "rollouts": [], "releases": []}
+            self.drops = []
             self.requests = []
             self.faults = []
             self.stats = {"connections": 0, "requests": 0, "logins": 0}
@@ -378,16 +518,15 @@ def need_project(pid):
 
 def database_obj(d):
     inst = d["name"].split("/databases/")[0]
-    e = {"name": d["name"], "uid": str(zlib.crc32(d["name"].encode()) % 100000), "syncState": "OK", "state": "ACTIVE",
-         "project": d["project"], "environment": d.get("environment", ""),
-         "effectiveEnvironment": d.get("environment", ""), "schemaVersion": "", "labels": {},
-         "instanceResource": {"name": inst, "title": inst.split("/")[-1], "engine": d.get("engine", "POSTGRES"),
-                              "engineVersion": "16.3", "environment": d.get("environment", ""),
-                              "activation": True}}
-    if STATE.dialect == "v2":
-        e.pop("state")
-    else:
-        e.pop("uid")
+    e = {"name": d["name"], "project": d["project"], "environment": d.get("environment", ""),
+         "effectiveEnvironment": d.get("environment", ""), "labels": {},
+         "instanceResource": {"title": inst.split("/")[-1], "engine": d.get("engine", "POSTGRES"),
+                              "engineVersion": "16.3", "activation": True}}
+    if STATE.vt < (2, 22, 2):
+        e["uid"] = str(zlib.crc32(d["name"].encode()) % 100000)
+    e["state" if STATE.vt >= (3, 5) else "syncState"] = "ACTIVE" if STATE.vt >= (3, 5) else "OK"
+    if STATE.vt >= (2, 21):
+        e["instanceResource"].update(name=inst, environment=d.get("environment", ""))
     return e
 
 
@@ -413,29 +552,43 @@ def db_targets(target, project):
               'projects/{project}/databaseGroups/{group}' % target)
 
 
+def check_query(query, what):
+    """Every release ignores query parameters it does not declare: the fake records them as drops."""
+    for k in query:
+        if k not in list_params(STATE.vt, what):
+            STATE.drops.append({"kind": "query parameter", "name": k, "in": what})
+
+
+def check_limits(kind, b, title_required=True):
+    if title_required and not b.get("title"):
+        raise bad("%s title is required" % kind)
+    if STATE.limits:
+        if len(b.get("title", "")) > 200:
+            raise bad("invalid %s.title: value length must be at most 200 characters" % kind)
+        if len(b.get("description", "")) > 10000:
+            raise bad("invalid %s.description: value length must be at most 10000 characters" % kind)
+
+
 def api_actuator(ctx):
     port = ctx["port"]
-    return 200, {"version": STATE.version, "gitCommit": "0123456789abcdef0123456789abcdef01234567",
-                 "readonly": False, "saas": False, "demo": False, "host": "127.0.0.1", "port": str(port),
-                 "externalUrl": "http://127.0.0.1:%d" % port, "needAdminSetup": False, "disallowSignup": True,
-                 "lastActiveTime": now_ts(), "workspaceId": "fake-workspace-0001"}
+    return 200, {"version": "" if STATE.hide_version else STATE.version, "gitCommit": "0123456789abcdef0123456789abcdef01234567",
+                 "readonly": False, "saas": False, "host": "127.0.0.1", "port": str(port),
+                 "externalUrl": "http://127.0.0.1:%d" % port, "lastActiveTime": now_ts()}
 
 
 def api_login(ctx, body):
-    b = check(body, LOGIN_REQ, "", STATE.dialect == "v3")
+    b = check(body, STATE.schema["LOGIN"], "")
     email, password = b.get("email", ""), b.get("password", "")
     if not email or not password:
         raise ApiError(16, "the email or password is not valid")
     if STATE.accounts.get(email) != password:
         raise ApiError(16, "the email or password is not valid")
-    if b.get("web"):
+    if b.get("web") and STATE.vt >= (3, 9, 1):
         raise ApiError(7, "service account %s cannot log in to the web console" % email)
     tok = "fake-" + secrets.token_urlsafe(24)
     STATE.tokens[tok] = (email, time.monotonic() + STATE.token_ttl)
     STATE.stats["logins"] += 1
-    if STATE.dialect == "v2":
-        return 200, {"token": tok, "mfaTempToken": "", "requireResetPassword": False}
-    return 200, {"token": tok}
+    return 200, {"token": tok, "mfaTempToken": "", "requireResetPassword": False}
 
 
 def api_get_database(ctx, name):
@@ -446,6 +599,7 @@ def api_get_database(ctx, name):
 
 
 def api_list_databases(ctx, pid, query):
+    check_query(query, "databases")
     p = need_project(pid)
     items = [database_obj(d) for d in STATE.databases.values() if d["project"] == p]
     chunk, nxt = page(items, query, "databases")
@@ -453,30 +607,41 @@ def api_list_databases(ctx, pid, query):
 
 
 def api_environments(ctx, query):
+    check_query(query, "environments")
     envs = sorted(STATE.environments.values(), key=lambda e: (e.get("order", 0), e["name"]))
     out = []
     for e in envs:
         out.append({"name": e["name"], "uid": str(101 + len(out)), "title": e.get("title", e["name"]),
-                    "order": e.get("order", 0), "state": "ACTIVE", "tier": "UNPROTECTED", "color": ""})
+                    "order": e.get("order", 0), "state": "ACTIVE", "tier": "UNPROTECTED"})
     return 200, {"environments": out, "nextPageToken": ""}
+
+
+def api_env_setting(ctx):
+    envs = sorted(STATE.environments.values(), key=lambda e: (e.get("order", 0), e["name"]))
+    out = [{"name": e["name"], "id": e["name"].split("/", 1)[1], "title": e.get("title", e["name"])} for e in envs]
+    return 200, {"name": "settings/bb.workspace.environment",
+                 "value": {"environmentSetting": {"environments": out}}}
 
 
 def api_create_sheet(ctx, pid, body):
     p = need_project(pid)
-    b = check(body, SHEET_V2, "", False)
-    if not b.get("title"):
+    b = check(body, STATE.schema["SHEET"], "")
+    if STATE.vt < (3, 14) and not b.get("title"):
         raise bad("sheet title is required")
+    if STATE.limits and len(b.get("title", "")) > 200:
+        raise bad("invalid Sheet.title: value length must be at most 200 characters")
     eng = b.get("engine", "ENGINE_UNSPECIFIED")
-    if eng == "ENGINE_UNSPECIFIED":
+    if "engine" in STATE.schema["SHEET"] and eng == "ENGINE_UNSPECIFIED":
         raise bad("sheet engine is required")
     content = b.get("content", "")
     raw = decode_b64(content)
     n = STATE.next("sheet")
     name = "%s/sheets/%d" % (p, n)
     t = now_ts()
-    obj = {"name": name, "uid": str(n), "title": b["title"], "creator": creator(ctx), "createTime": t,
-           "updateTime": t, "content": content, "contentSize": str(len(raw)), "engine": eng,
-           "database": b.get("database", "")}
+    obj = {"name": name, "title": b.get("title", ""), "creator": creator(ctx), "createTime": t,
+           "content": content, "contentSize": str(len(raw))}
+    if "engine" in STATE.schema["SHEET"]:
+        obj["engine"] = eng
     STATE.sheets[name] = obj
     STATE.order["sheets"].append(name)
     return 200, obj
@@ -493,9 +658,24 @@ def check_spec_ids(specs):
         seen.add(sid)
 
 
-def api_create_plan_v2(ctx, pid, body):
+def new_plan(ctx, p, b, extra):
+    n = STATE.next("plan")
+    name = "%s/plans/%d" % (p, n)
+    t = now_ts()
+    obj = {"name": name, "issue": "", "title": b.get("title", ""), "description": b.get("description", ""),
+           "creator": creator(ctx), "createTime": t, "updateTime": t}
+    if STATE.vt < (2, 22, 2):
+        obj["uid"] = str(n)
+    obj.update(extra)
+    STATE.plans[name] = obj
+    STATE.order["plans"].append(name)
+    return obj
+
+
+def api_create_plan_steps(ctx, pid, body):
     p = need_project(pid)
-    b = check(body, PLAN_V2, "", False)
+    b = check(body, STATE.schema["PLAN"], "")
+    check_limits("Plan", b, title_required=False)
     steps = b.get("steps", [])
     if not steps:
         raise bad("plan must have at least one step")
@@ -534,32 +714,18 @@ def api_create_plan_v2(ctx, pid, body):
             raise bad('databases of step %d must be in the same environment, found "%s" and "%s"'
                       % (i + 1, e[0], e[1]))
     check_spec_ids(all_specs)
-    if group_specs > 1 and version_tuple(STATE.version) <= (2, 22, 999):
+    if group_specs > 1 and STATE.vt <= (2, 22, 999):
         raise bad("plan can only have one database group spec")
-    n = STATE.next("plan")
-    name = "%s/plans/%d" % (p, n)
-    t = now_ts()
-    obj = {"name": name, "uid": str(n), "issue": "", "title": b.get("title", ""),
-           "description": b.get("description", ""), "steps": steps, "creator": creator(ctx),
-           "createTime": t, "updateTime": t}
-    STATE.plans[name] = obj
-    STATE.order["plans"].append(name)
-    return 200, obj
+    return 200, new_plan(ctx, p, b, {"steps": steps})
 
 
-def api_create_plan_v3(ctx, pid, body):
+def api_create_plan_specs(ctx, pid, body):
     p = need_project(pid)
-    b = check(body, PLAN_V3, "", True)
-    title = b.get("title", "")
-    if not title:
-        raise bad("plan title is required")
-    if len(title) > 200:
-        raise bad("plan title is too long: %d characters, maximum is 200" % len(title))
-    if len(b.get("description", "")) > 10000:
-        raise bad("plan description is too long: %d characters, maximum is 10000" % len(b["description"]))
+    b = check(body, STATE.schema["PLAN"], "")
+    check_limits("Plan", b)
     specs = b.get("specs", [])
     if not specs:
-        raise bad("plan must have at least one spec")
+        raise bad("the plan has zero spec")
     for s in specs:
         if "createDatabaseConfig" in s or "exportDataConfig" in s:
             raise bad("unsupported spec config: only changeDatabaseConfig is supported")
@@ -573,8 +739,8 @@ def api_create_plan_v3(ctx, pid, body):
         for t in targets:
             _, is_group = db_targets(t, p)
             kinds.add(is_group)
-        if True in kinds and len(targets) > 1:
-            raise bad('spec "%s": a database group must be the only target' % s.get("id", ""))
+        if len(kinds) > 1:
+            raise bad("found databaseTarget and databaseGroupTarget, expect only one kind")
         rel = c.get("release", "")
         if c.get("sheet"):
             raise bad('spec "%s": sheet "%s" not found' % (s.get("id", ""), c["sheet"]))
@@ -583,21 +749,18 @@ def api_create_plan_v3(ctx, pid, body):
         if rel not in STATE.releases or project_of(rel) != p:
             raise bad('release "%s" not found' % rel)
     check_spec_ids(specs)
-    n = STATE.next("plan")
-    name = "%s/plans/%d" % (p, n)
-    t = now_ts()
-    obj = {"name": name, "title": title, "description": b.get("description", ""), "specs": specs,
-           "creator": creator(ctx), "createTime": t, "updateTime": t, "state": "ACTIVE", "issue": "",
-           "rollout": ""}
-    STATE.plans[name] = obj
-    STATE.order["plans"].append(name)
-    return 200, obj
+    extra = {"specs": specs, "state": "ACTIVE"}
+    if not STATE.plan_rollout:
+        extra["rollout"] = ""
+    return 200, new_plan(ctx, p, b, extra)
 
 
 def api_create_release(ctx, pid, body):
     p = need_project(pid)
-    b = check(body, RELEASE_V3, "", True)
-    if b.get("type", "TYPE_UNSPECIFIED") != "VERSIONED":
+    b = check(body, STATE.schema["RELEASE"], "")
+    if STATE.limits and len(b.get("title", "")) > 200:
+        raise bad("invalid Release.title: value length must be at most 200 characters")
+    if "type" in STATE.schema["RELEASE"] and b.get("type", "TYPE_UNSPECIFIED") != "VERSIONED":
         raise bad('release type must be VERSIONED, got "%s"' % b.get("type", "TYPE_UNSPECIFIED"))
     files = b.get("files", [])
     if not files:
@@ -608,44 +771,63 @@ def api_create_release(ctx, pid, body):
         v = f.get("version", "")
         if not f.get("path"):
             raise bad("release file path is required")
+        if STATE.vt < (3, 14) and f.get("type", "TYPE_UNSPECIFIED") != "VERSIONED":
+            raise bad('invalid release files, err: unexpected file type "%s"' % f.get("type", "TYPE_UNSPECIFIED"))
         if not v:
             raise bad('release file "%s": version is required' % f["path"])
         if not VERSION_RE.match(v):
             raise bad('release file "%s": invalid version "%s": must be dot-separated unsigned integers'
                       % (f["path"], v))
         if v in seen:
-            raise bad('duplicate version "%s" in release' % v)
+            raise bad('invalid release files, err: found duplicate version "%s"' % v)
         seen.add(v)
-        raw = decode_b64(f.get("statement", ""))
+        st = f.get("statement", "")
+        raw = decode_b64(st) if STATE.vt >= (3, 5, 2) else st.encode()
+        if not raw and not f.get("sheet"):
+            raise bad('either sheet or statement must be set for file "%s"' % f["path"])
         g = dict(f)
-        g["statementSize"] = str(len(raw))
-        g["type"] = "VERSIONED"
+        g["sheetSha256"] = hashlib.sha256(raw).hexdigest()
+        g["kind"] = f.get("changeType") or f.get("migrationType") or ("DDL_GHOST" if f.get("enableGhost") else "")
+        if STATE.echo_statements:
+            g["id"] = str(uuid.uuid4())
+            g["statementSize"] = str(len(raw))
+            g["sheet"] = "%s/sheets/%d" % (p, STATE.next("sheet"))
         out.append(g)
     n = STATE.next("release")
     day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d")
     name = "%s/releases/release_%s-RC%02d" % (p, day, n)
-    obj = {"name": name, "title": b.get("title", ""), "type": "VERSIONED", "files": out,
+    obj = {"name": name, "files": sorted(out, key=lambda f: [int(x) for x in f["version"].split(".")]),
            "creator": creator(ctx), "createTime": now_ts(), "state": "ACTIVE"}
-    if "vcsSource" in b:
-        obj["vcsSource"] = b["vcsSource"]
+    for k in ("title", "type", "category", "vcsSource"):
+        if k in b:
+            obj[k] = b[k]
     STATE.releases[name] = obj
     STATE.order["releases"].append(name)
-    return 200, obj
+    return 200, public_release(obj)
 
 
-def plan_issue(plan_name):
-    for iname in STATE.order["issues"]:
-        if STATE.issues[iname]["plan"] == plan_name:
-            return STATE.issues[iname]
-    return None
+def public_release(r):
+    """What the server answers: the statement only where it is not INPUT_ONLY (before 3.14)."""
+    hide = {"kind"} | (set() if STATE.echo_statements else {"statement"})
+    return dict(r, files=[{k: v for k, v in f.items() if k not in hide} for f in r["files"]])
+
+
+def api_list_releases(ctx, pid, query):
+    check_query(query, "releases")
+    p = need_project(pid)
+    items = [public_release(STATE.releases[n]) for n in reversed(STATE.order["releases"]) if project_of(n) == p]
+    chunk, nxt = page(items, query, "releases")
+    return 200, {"releases": chunk, "nextPageToken": nxt}
+
+
+def plan_issues(plan_name):
+    return [STATE.issues[n] for n in STATE.order["issues"] if STATE.issues[n]["plan"] == plan_name]
 
 
 def api_create_issue(ctx, pid, body):
     p = need_project(pid)
-    v3 = STATE.dialect == "v3"
-    b = check(body, ISSUE_V3 if v3 else ISSUE_V2, "", v3)
-    if not b.get("title"):
-        raise bad("issue title is required")
+    b = check(body, STATE.schema["ISSUE"], "")
+    check_limits("Issue", b)
     typ = b.get("type", "TYPE_UNSPECIFIED")
     if typ != "DATABASE_CHANGE":
         raise bad('issue type must be DATABASE_CHANGE, got "%s"' % typ)
@@ -654,23 +836,25 @@ def api_create_issue(ctx, pid, body):
         raise bad("issue plan is required for a DATABASE_CHANGE issue")
     if plan not in STATE.plans or project_of(plan) != p:
         raise bad('plan "%s" not found' % plan)
-    if plan_issue(plan) is not None:
-        raise ApiError(6, 'issue already exists for plan "%s"' % plan)
+    if plan_issues(plan) and STATE.one_issue_per_plan:
+        raise ApiError(6, "plan %s already has a non-draft issue" % plan.rsplit("/", 1)[1])
+    # Before 3.21 a second issue for the same plan is simply created: the client must not send one.
     n = STATE.next("issue")
     name = "%s/issues/%d" % (p, n)
     t = now_ts()
     obj = {"name": name, "title": b["title"], "description": b.get("description", ""), "type": typ,
            "status": "OPEN", "creator": creator(ctx), "createTime": t, "updateTime": t, "plan": plan,
-           "rollout": "", "labels": b.get("labels", []), "riskLevel": "RISK_LEVEL_UNSPECIFIED"}
-    if v3:
+           "labels": b.get("labels", []), "riskLevel": "RISK_LEVEL_UNSPECIFIED"}
+    if not STATE.plan_rollout:
+        obj["rollout"] = ""
+    if STATE.vt >= (3, 11):
         obj["approvalStatus"] = "PENDING" if STATE.approval_required else "APPROVED"
-    else:
+    if STATE.vt < (2, 22, 2):
         obj["uid"] = str(n)
-        obj["assignee"] = ""
-        obj["subscribers"] = []
     STATE.issues[name] = obj
     STATE.order["issues"].append(name)
-    STATE.plans[plan]["issue"] = name
+    if not STATE.plans[plan]["issue"]:
+        STATE.plans[plan]["issue"] = name
     return 200, obj
 
 
@@ -696,17 +880,40 @@ def build_stages(rname, groups):
     return stages
 
 
-def api_create_rollout_v2(ctx, pid, body):
+def release_tasks(c, p, sid):
+    """Tasks of a spec with a release, as the server expands it: one per file and database (3.7–3.13), the change
+    kind from the file (changeType / migrationType / enableGhost), the version from the file."""
+    rel = STATE.releases[c["release"]]
+    grp = []
+    for t in c["targets"]:
+        dbs, _ = db_targets(t, p)
+        for db in dbs:
+            if STATE.plan_rollout:
+                grp.append((db, sid, "DATABASE_MIGRATE", {"release": c["release"]}))
+                continue
+            for f in rel["files"]:
+                grp.append((db, sid, TASK_TYPE.get(f["kind"], "DATABASE_MIGRATE"),
+                            {"schemaVersion": f["version"], "releaseFile": f.get("path", "")}))
+    return grp
+
+
+def api_create_rollout_project(ctx, pid, body, query):
+    """POST projects/x/rollouts (to 3.13): body = the Rollout; other request fields are query parameters."""
     p = need_project(pid)
-    b = check(body, ROLLOUT_V2, "", False)
+    for k in query:
+        if k not in ({"validateOnly"} if STATE.vt >= (3, 2) else set()) | \
+                ({"stageId"} if (3, 1, 2) <= STATE.vt < (3, 5) else set()) | \
+                ({"target"} if STATE.vt >= (3, 5) else set()):
+            STATE.drops.append({"kind": "query parameter", "name": k, "in": "rollouts"})
+    b = check(body, STATE.schema["ROLLOUT"], "")
     plan = b.get("plan", "")
     if not plan:
         raise bad("rollout plan is required")
     if plan not in STATE.plans or project_of(plan) != p:
         raise bad('plan "%s" not found' % plan)
     pl = STATE.plans[plan]
-    issue = plan_issue(plan)
-    if issue is None:
+    issues = plan_issues(plan)
+    if not issues:
         raise ApiError(9, 'issue not found for plan "%s": create the issue before the rollout' % plan)
     for rn in STATE.order["rollouts"]:
         if STATE.rollouts[rn]["plan"] == plan:
@@ -714,62 +921,58 @@ def api_create_rollout_v2(ctx, pid, body):
     n = STATE.next("rollout")
     name = "%s/rollouts/%d" % (p, n)
     groups = []
-    for st in pl["steps"]:
-        grp = []
-        for s in st["specs"]:
-            c = s["changeDatabaseConfig"]
-            dbs, _ = db_targets(c["target"], p)
-            extra = {"databaseSchemaUpdate": {"sheet": c["sheet"], "schemaVersion": c.get("schemaVersion", "")}}
-            for db in dbs:
-                grp.append((db, s["id"], TASK_TYPE.get(c["type"], "DATABASE_SCHEMA_UPDATE"), extra))
-        groups.append(grp)
+    if STATE.has_steps:
+        for st in pl["steps"]:
+            grp = []
+            for s in st["specs"]:
+                c = s["changeDatabaseConfig"]
+                dbs, _ = db_targets(c["target"], p)
+                extra = {"sheet": c["sheet"], "schemaVersion": c.get("schemaVersion", "")}
+                for db in dbs:
+                    grp.append((db, s["id"], TASK_TYPE.get(c["type"], "DATABASE_SCHEMA_UPDATE"), extra))
+            groups.append(grp)
+    else:
+        groups = [sum((release_tasks(s["changeDatabaseConfig"], p, s["id"]) for s in pl["specs"]), [])]
     stages = build_stages(name, groups)
     if not any(s["tasks"] for s in stages):
         raise bad("no database matched for deployment")
     t = now_ts()
-    obj = {"name": name, "uid": str(n), "plan": plan, "title": "Rollout Pipeline", "stages": stages,
-           "creator": creator(ctx), "createTime": t, "updateTime": t, "issue": issue["name"]}
+    obj = {"name": name, "plan": plan, "title": "Rollout Pipeline", "stages": stages,
+           "creator": creator(ctx), "createTime": t, "updateTime": t, "issue": issues[0]["name"]}
     STATE.rollouts[name] = obj
     STATE.order["rollouts"].append(name)
     pl["rollout"] = name
-    issue["rollout"] = name
+    for i in issues:
+        i["rollout"] = name
     return 200, obj
 
 
-def api_create_rollout_v3(ctx, plan, body):
-    check(body, ROLLOUT_V3, "", True)
+def api_create_rollout_plan(ctx, plan, body):
+    """POST {plan}/rollout (3.14+): body = the whole request; safe to repeat."""
+    check(body, msg(parent="string", target="string", validateOnly="bool"), "")
     if plan not in STATE.plans:
         raise ApiError(5, 'plan "%s" not found' % plan)
     rname = plan + "/rollout"
     if rname in STATE.rollouts:
         return 200, STATE.rollouts[rname]
-    if STATE.approval_required:
+    if STATE.approval_required and STATE.approval_gate:
         raise ApiError(9, "cannot create rollout: issue approval required")
     pl = STATE.plans[plan]
     p = project_of(plan)
-    grp = []
-    for s in pl["specs"]:
-        c = s["changeDatabaseConfig"]
-        for t in c["targets"]:
-            dbs, _ = db_targets(t, p)
-            for db in dbs:
-                grp.append((db, s["id"], "DATABASE_MIGRATE", {"release": c["release"]}))
+    grp = sum((release_tasks(s["changeDatabaseConfig"], p, s["id"]) for s in pl["specs"]), [])
     stages = build_stages(rname, [grp])
     if not stages:
         raise bad("no database matched for deployment")
-    issue = plan_issue(plan)
     t = now_ts()
-    obj = {"name": rname, "plan": plan, "title": "Rollout Pipeline", "stages": stages, "creator": creator(ctx),
-           "createTime": t, "updateTime": t, "issue": issue["name"] if issue else ""}
-    STATE.rollouts[rname] = obj
+    obj = {"name": rname, "title": "Rollout Pipeline", "stages": stages, "createTime": t, "updateTime": t}
+    STATE.rollouts[rname] = dict(obj, plan=plan)
     STATE.order["rollouts"].append(rname)
-    pl["rollout"] = rname
-    if issue:
-        issue["rollout"] = rname
+    pl["hasRollout"] = True
     return 200, obj
 
 
 def api_search_issues(ctx, pid, query):
+    check_query(query, "issues")
     if pid != "-":
         need_project(pid)
     text = query.get("query", "")
@@ -794,12 +997,11 @@ def parse_title_filter(f):
 
 
 def api_list_plans(ctx, pid, query):
+    check_query(query, "plans")
     if pid != "-":
         need_project(pid)
     title = None
-    if "filter" in query:
-        if STATE.dialect == "v2":
-            raise bad('unsupported query parameter "filter"')
+    if "filter" in query and STATE.plan_filter:
         title = parse_title_filter(query["filter"])
     items = []
     for n in STATE.order["plans"]:
@@ -818,18 +1020,19 @@ def api_get(ctx, name, table):
     obj = table.get(name)
     if obj is None:
         raise ApiError(5, '"%s" not found' % name)
+    if table is STATE.releases:
+        obj = public_release(obj)
     return 200, obj
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Routing
+# Routing: the routes the release declares, and no others.
 
 R = re.compile
 
 
 def route_v1(ctx, method, path, query, body):
-    """Dispatch an authenticated-or-public /v1 request. Returns (status, obj)."""
-    v2 = STATE.dialect == "v2"
+    """Dispatch an authenticated /v1 request. Returns (status, obj)."""
     seg = r"([^/]+)"
     routes = [
         ("GET", R(r"/v1/(instances/%s/databases/%s)" % (seg, seg)), lambda m: api_get_database(ctx, m.group(1))),
@@ -839,27 +1042,39 @@ def route_v1(ctx, method, path, query, body):
         ("GET", R(r"/v1/(projects/%s/plans/%s)" % (seg, seg)), lambda m: api_get(ctx, m.group(1), STATE.plans)),
         ("GET", R(r"/v1/(projects/%s/issues/%s)" % (seg, seg)), lambda m: api_get(ctx, m.group(1), STATE.issues)),
         ("POST", R(r"/v1/projects/%s/issues" % seg), lambda m: api_create_issue(ctx, m.group(1), body)),
+        ("POST", R(r"/v1/projects/%s/sheets" % seg), lambda m: api_create_sheet(ctx, m.group(1), body)),
+        ("GET", R(r"/v1/(projects/%s/sheets/%s)" % (seg, seg)), lambda m: api_get(ctx, m.group(1), STATE.sheets)),
     ]
-    if v2:
+    if STATE.has_environments:
+        routes.append(("GET", R(r"/v1/environments"), lambda m: api_environments(ctx, query)))
+    if STATE.has_env_setting:
+        routes.append(("GET", R(r"/v1/settings/bb\.workspace\.environment"), lambda m: api_env_setting(ctx)))
+    if STATE.has_steps:
+        routes.append(("POST", R(r"/v1/projects/%s/plans" % seg),
+                       lambda m: api_create_plan_steps(ctx, m.group(1), body)))
+    else:
+        routes.append(("POST", R(r"/v1/projects/%s/plans" % seg),
+                       lambda m: api_create_plan_specs(ctx, m.group(1), body)))
+    if STATE.has_releases:
         routes += [
-            ("GET", R(r"/v1/environments"), lambda m: api_environments(ctx, query)),
-            ("POST", R(r"/v1/projects/%s/sheets" % seg), lambda m: api_create_sheet(ctx, m.group(1), body)),
-            ("POST", R(r"/v1/projects/%s/plans" % seg), lambda m: api_create_plan_v2(ctx, m.group(1), body)),
-            ("POST", R(r"/v1/projects/%s/rollouts" % seg), lambda m: api_create_rollout_v2(ctx, m.group(1), body)),
-            ("GET", R(r"/v1/(projects/%s/sheets/%s)" % (seg, seg)), lambda m: api_get(ctx, m.group(1), STATE.sheets)),
-            ("GET", R(r"/v1/(projects/%s/rollouts/%s)" % (seg, seg)),
+            ("POST", R(r"/v1/projects/%s/releases" % seg), lambda m: api_create_release(ctx, m.group(1), body)),
+            ("GET", R(r"/v1/projects/%s/releases" % seg), lambda m: api_list_releases(ctx, m.group(1), query)),
+            ("GET", R(r"/v1/(projects/%s/releases/%s)" % (seg, seg)),
+             lambda m: api_get(ctx, m.group(1), STATE.releases)),
+        ]
+    if STATE.plan_rollout:
+        routes += [
+            ("POST", R(r"/v1/(projects/%s/plans/%s)/rollout" % (seg, seg)),
+             lambda m: api_create_rollout_plan(ctx, m.group(1), body)),
+            ("GET", R(r"/v1/(projects/%s/plans/%s/rollout)" % (seg, seg)),
              lambda m: api_get(ctx, m.group(1), STATE.rollouts)),
         ]
     else:
         routes += [
-            ("POST", R(r"/v1/projects/%s/releases" % seg), lambda m: api_create_release(ctx, m.group(1), body)),
-            ("POST", R(r"/v1/projects/%s/plans" % seg), lambda m: api_create_plan_v3(ctx, m.group(1), body)),
-            ("POST", R(r"/v1/(projects/%s/plans/%s)/rollout" % (seg, seg)),
-             lambda m: api_create_rollout_v3(ctx, m.group(1), body)),
-            ("GET", R(r"/v1/(projects/%s/plans/%s/rollout)" % (seg, seg)),
+            ("POST", R(r"/v1/projects/%s/rollouts" % seg),
+             lambda m: api_create_rollout_project(ctx, m.group(1), body, query)),
+            ("GET", R(r"/v1/(projects/%s/rollouts/%s)" % (seg, seg)),
              lambda m: api_get(ctx, m.group(1), STATE.rollouts)),
-            ("GET", R(r"/v1/(projects/%s/releases/%s)" % (seg, seg)),
-             lambda m: api_get(ctx, m.group(1), STATE.releases)),
         ]
     path_known = False
     for meth, rx, fn in routes:
@@ -870,12 +1085,41 @@ def route_v1(ctx, method, path, query, body):
                 return fn(m)
     if path_known:
         raise ApiError(12, "method %s not allowed on %s" % (method, path), status=405)
+    STATE.drops.append({"kind": "route", "name": "%s %s" % (method, path), "in": "router"})
     raise ApiError(5, "Not Found: %s %s" % (method, path))
 
 
+def seed(body):
+    """Objects bbgitops did not create: {"plans": [{"project", "title", "description", "issue": bool}]}. Each plan
+    gets a release or steps as the release requires, and an issue when asked, created by someone else."""
+    ctx = {"email": "someone@example.com"}
+    made = []
+    for sp in body.get("plans", []):
+        p = "projects/" + sp.get("project", "hr")
+        if STATE.has_steps:
+            pl = new_plan(ctx, p, sp, {"steps": []})
+        else:
+            pl = new_plan(ctx, p, sp, {"specs": [], "state": "ACTIVE"})
+        made.append(pl["name"])
+        if sp.get("issue"):
+            n = STATE.next("issue")
+            name = "%s/issues/%d" % (p, n)
+            STATE.issues[name] = {"name": name, "title": sp.get("issue_title", sp.get("title", "")),
+                                  "description": sp.get("description", ""), "type": "DATABASE_CHANGE",
+                                  "status": "OPEN", "creator": creator(ctx), "createTime": now_ts(),
+                                  "updateTime": now_ts(), "plan": pl["name"], "labels": []}
+            STATE.order["issues"].append(name)
+            pl["issue"] = name
+            made.append(name)
+    return 200, made
+
+
 def fake_objects():
-    return {k: [getattr(STATE, k)[n] for n in STATE.order[k]]
-            for k in ("sheets", "plans", "issues", "rollouts", "releases")}
+    """Everything created, as stored (release files keep the statement sent, whatever the release answers)."""
+    out = {k: [getattr(STATE, k)[n] for n in STATE.order[k]] for k in ("sheets", "plans", "issues", "rollouts")}
+    out["releases"] = [dict(r, files=[{k: v for k, v in f.items() if k != "kind"} for f in r["files"]])
+                       for r in (STATE.releases[n] for n in STATE.order["releases"])]
+    return out
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -1028,13 +1272,16 @@ class Handler(BaseHTTPRequestHandler):
                 return
         status, obj = self.process(path, q, body, body_err)
         rec["status"] = status
+        if fault and fault.get("delay_reply"):
+            # The server did the work; only its reply is slow (a client timeout then leaves the object behind).
+            time.sleep(float(fault["delay_reply"]))
         if fault and fault.get("drop") == "after":
             rec["dropped"] = True
             log_line("%s %s %d dropped (after)" % (self.command, path, status))
             self.drop()
             return
         log_line("%s %s %d" % (self.command, path, status))
-        if status < 300 and STATE.dialect == "v3":
+        if status < 300 and STATE.prune:
             obj = prune(obj)
         self.send_json(status, obj)
 
@@ -1091,6 +1338,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, fake_objects())
             if c == "GET" and path == "/__fake/stats":
                 return self.send_json(200, STATE.stats)
+            if c == "GET" and path == "/__fake/drops":
+                return self.send_json(200, STATE.drops)
+            if c == "POST" and path == "/__fake/seed":
+                return self.send_json(*seed(body))
             if c == "GET" and path == "/__fake/faults":
                 return self.send_json(200, STATE.faults)
             if c == "GET" and path == "/__fake/settings":
@@ -1100,14 +1351,15 @@ class Handler(BaseHTTPRequestHandler):
             if c == "POST" and path == "/__fake/faults":
                 if not isinstance(body, dict):
                     return self.error(400, 3, "fault must be an object")
-                known = {"method", "path", "times", "status", "retry_after", "message", "delay", "drop"}
+                known = {"method", "path", "times", "status", "retry_after", "message", "delay", "drop",
+                         "delay_reply"}
                 unknown = set(body) - known
                 if unknown:
                     return self.error(400, 3, "unknown fault keys: %s" % ", ".join(sorted(unknown)))
                 if body.get("drop") not in (None, "before", "after"):
                     return self.error(400, 3, 'drop must be "before" or "after"')
-                if not any(k in body for k in ("status", "delay", "drop")):
-                    return self.error(400, 3, "fault needs an effect: status, delay or drop")
+                if not any(k in body for k in ("status", "delay", "drop", "delay_reply")):
+                    return self.error(400, 3, "fault needs an effect: status, delay, delay_reply or drop")
                 if body.get("path"):
                     try:
                         re.compile(body["path"])
@@ -1146,8 +1398,12 @@ class Server(ThreadingHTTPServer):
 def main():
     global STATE, LOG
     ap = argparse.ArgumentParser(description="Strict fake Bytebase server for the bbgitops tests.")
-    ap.add_argument("--dialect", choices=["v2", "v3"], required=True)
-    ap.add_argument("--version", help="version reported by /v1/actuator/info (default 2.17.0 / 3.21.1)")
+    ap.add_argument("--dialect", choices=["v2", "v3"],
+                    help="shorthand for --version 2.17.0 / 3.21.1 (the release decides everything)")
+    ap.add_argument("--version", help="the release to play, reported by /v1/actuator/info (e.g. 3.8.0); it "
+                    "decides routes, fields, enum values, strictness and filters")
+    ap.add_argument("--hide-version", action="store_true",
+                    help="/v1/actuator/info answers an empty version (a server behind a proxy that strips it)")
     ap.add_argument("--port-file", required=True, help="write the listening port here (atomically)")
     ap.add_argument("--log", help="append one line per request (method, path, status)")
     ap.add_argument("--token-ttl", type=float, default=3600.0)

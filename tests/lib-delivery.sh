@@ -8,14 +8,30 @@ FAKE_PID=
 FAKE_PORT=
 FAKE_URL=
 
-# start_fake DIALECT [fake-bytebase.py options...]: starts the fake server (stops a running one first).
+# The releases the delivery suites play: one per release range (2.15–2.16, 2.17–3.5, 3.6, 3.7–3.13 twice because
+# its enums change inside, 3.14+). BB_TEST_VERSIONS overrides the list.
+DELIVERY_VERSIONS=${BB_TEST_VERSIONS:-"2.16.0 3.5.2 3.6.2 3.8.0 3.13.0 3.21.1"}
+
+# version_setup VERSION: sets $range (steps | specs | release), $api (auto: the version is detected), $target (the
+# repository's targets) and $rollout_path (the route that creates a rollout) for VERSION.
+version_setup () {
+	case $1 in
+	2.*|3.[0-6].*) range=steps rollout_path='/rollouts$'
+	    target='databases = ["instances/test-pg/databases/hr", "instances/prod-pg/databases/hr"];' ;;
+	3.[7-9].*|3.1[0-3].*) range=specs rollout_path='/rollouts$' target='database_group = "hr-all";' ;;
+	*) range=release rollout_path='/rollout$' target='database_group = "hr-all";' ;;
+	esac
+	api=auto
+}
+
+# start_fake v2|v3|--version VERSION [fake-bytebase.py options...]: starts the fake server (stops a running one
+# first); v2 and v3 stand for 2.17.0 and 3.21.1.
 start_fake () {
 	stop_fake
-	_dialect=$1
-	shift
+	case $1 in v2|v3) set -- --dialect "$@" ;; esac
 	rm -f "$TRASH_DIRECTORY/fake.port"
-	python3 "$TEST_SRCDIR/fake-bytebase.py" --dialect "$_dialect" --port-file "$TRASH_DIRECTORY/fake.port" \
-		--log "$TRASH_DIRECTORY/fake.log" "$@" >>"$TRASH_DIRECTORY/fake.stderr" 2>&1 &
+	python3 "$TEST_SRCDIR/fake-bytebase.py" "$@" --port-file "$TRASH_DIRECTORY/fake.port" \
+		--log "$TRASH_DIRECTORY/fake.log" >>"$TRASH_DIRECTORY/fake.stderr" 2>&1 &
 	FAKE_PID=$!
 	_i=0
 	while ! test -s "$TRASH_DIRECTORY/fake.port"
@@ -76,6 +92,18 @@ fake_objects () {
 # fake_count KIND: how many objects of KIND (sheets, plans, issues, rollouts, releases) the server holds.
 fake_count () {
 	fake GET /__fake/objects | json_query "len(d['$1'])"
+}
+
+# fake_no_drops: the fake's release dropped nothing we sent (no unknown field, enum value, query parameter or
+# route); prints what it dropped otherwise.
+fake_no_drops () {
+	fake GET /__fake/drops >"$TRASH_DIRECTORY/.drops.json" &&
+	if test "$(json_query "len(d)" "$TRASH_DIRECTORY/.drops.json")" != 0
+	then
+		echo >&2 "the fake's release dropped what it does not declare:"
+		cat >&2 "$TRASH_DIRECTORY/.drops.json"
+		return 1
+	fi
 }
 
 # fake_requests FILE: the request log (method, path, query, status, body, has_auth, connection).
@@ -225,6 +253,7 @@ wait_created () {
 # check_exactly_once: every queued issue exists exactly once on the server: as many Bytebase issues as queued
 # issues, each local issue names a distinct Bytebase issue whose description holds its provenance line.
 check_exactly_once () {
+	fake_no_drops &&
 	issues_json >"$TRASH_DIRECTORY/.local.json" &&
 	fake_objects "$TRASH_DIRECTORY/.objects.json" &&
 	python3 - "$TRASH_DIRECTORY/.local.json" "$TRASH_DIRECTORY/.objects.json" <<-\EOF

@@ -53,6 +53,14 @@ check_PROGRAMS += %D%/unit/test-remote-url
 %C%_unit_test_remote_url_CFLAGS = $(unit_cflags)
 %C%_unit_test_remote_url_LDADD = $(unit_ldadd)
 
+# the pure parts of the Bytebase client (issue 8)
+check_PROGRAMS += %D%/unit/test-bb
+%C%_unit_test_bb_SOURCES = %D%/unit/test-bb.c src/bb_client.c src/bb_flow.c src/bb_targets.c src/http.c \
+	src/config.c src/migration.c src/util.c src/error.c src/log.c
+%C%_unit_test_bb_SOURCES += src/bb_flow_steps.c src/bb_flow_specs.c src/bb_flow_release.c
+%C%_unit_test_bb_CFLAGS = $(unit_cflags)
+%C%_unit_test_bb_LDADD = $(unit_ldadd)
+
 TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
@@ -79,6 +87,11 @@ DELIVERY_TESTS += %D%/t0540-deliver-order.sh
 DELIVERY_TESTS += %D%/t0550-deliver-sigkill.sh
 DELIVERY_TESTS += %D%/t0560-deliver-secrets.sh
 DELIVERY_TESTS += %D%/fake-bytebase-selftest.py
+# --- delivery to every Bytebase release range (issue 8) ---
+DELIVERY_TESTS += %D%/t0570-deliver-ranges.sh
+DELIVERY_TESTS += %D%/t0575-deliver-large.sh
+DELIVERY_TESTS += %D%/t0580-deliver-encoding.sh
+EXTRA_DIST += docs/bytebase-ranges.md
 EXTRA_DIST += %D%/fake-bytebase.py %D%/lib-delivery.sh
 TESTS += $(DELIVERY_TESTS)
 EXTRA_DIST += $(DELIVERY_TESTS)
@@ -148,7 +161,8 @@ noinst_PROGRAMS = $(FUZZ_TARGETS)
 %C%_fuzz_fuzz_config_LDFLAGS = $(FUZZ_CFLAGS)
 %C%_fuzz_fuzz_config_LDADD = $(LIBCONFIG_LIBS)
 %C%_fuzz_fuzz_bytebase_reply_SOURCES = %D%/fuzz/fuzz-bytebase-reply.c %D%/fuzz/http-replay.c \
-	%D%/fuzz/http-replay.h src/bytebase.c src/config.c src/migration.c $(FUZZ_SOURCES_COMMON)
+	%D%/fuzz/http-replay.h src/bb_client.c src/bb_targets.c src/bb_flow.c src/bb_flow_steps.c \
+	src/bb_flow_specs.c src/bb_flow_release.c src/config.c src/migration.c $(FUZZ_SOURCES_COMMON)
 %C%_fuzz_fuzz_bytebase_reply_CFLAGS = $(fuzz_cflags)
 %C%_fuzz_fuzz_bytebase_reply_LDFLAGS = $(FUZZ_CFLAGS)
 %C%_fuzz_fuzz_bytebase_reply_LDADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS)

@@ -10,15 +10,12 @@ statuses () {
 	json_query "[\"%s:%s\" % (i[\"id\"], i[\"status\"]) for i in d]" "$TRASH_DIRECTORY/.st.json"
 }
 
-for dialect in v2 v3
+for version in ${VERSIONS:-$DELIVERY_VERSIONS}
 do
-	case $dialect in
-	v2) api=2 target='databases = ["instances/test-pg/databases/hr"];' ;;
-	v3) api=3 target='database_group = "hr-all";' ;;
-	esac
+	version_setup $version
 
-	test_expect_success "$dialect: setup: three issues on main, one on hotfix" '
-		start_fake $dialect &&
+	test_expect_success "$version: setup: three issues on main, one on hotfix" '
+		start_fake --version $version &&
 		DELIVERY_BRANCH="*" write_delivery_config $api none "$target" &&
 		setup_hr &&
 		push_migrations 3 &&
@@ -35,7 +32,7 @@ do
 		test "$(issue_count --status pending)" = 4
 	'
 
-	test_expect_success "$dialect: a permanent 400 fails the issue with Bytebase message, holds back its branch only" '
+	test_expect_success "$version: a permanent 400 fails the issue with Bytebase message, holds back its branch only" '
 		fake_fault "{\"method\": \"POST\", \"path\": \"/v1/projects/hr/issues$\", \"status\": 400, \"message\": \"the plan is broken in a special way\", \"times\": 1}" &&
 		test_expect_code 1 bbgitops deliver --now 2>err &&
 		test_grep "the plan is broken in a special way" err &&
@@ -55,7 +52,7 @@ do
 		test_grep "broken in a special way" status.out
 	'
 
-	test_expect_success "$dialect: later deliveries leave the failed issue and the ones after it alone" '
+	test_expect_success "$version: later deliveries leave the failed issue and the ones after it alone" '
 		fake_requests before.json &&
 		test_expect_code 1 bbgitops deliver --now &&
 		fake_requests after.json &&
@@ -64,7 +61,7 @@ do
 		test_cmp expect actual
 	'
 
-	test_expect_success "$dialect: --retry ID sends it again (resuming), then the ones after it, in order" '
+	test_expect_success "$version: --retry ID sends it again (resuming), then the ones after it, in order" '
 		bbgitops deliver --retry 1 &&
 		statuses >actual &&
 		cat >expect <<-\EOF &&
@@ -86,7 +83,7 @@ do
 		check_exactly_once
 	'
 
-	test_expect_success "$dialect: --skip ID marks a failed issue skipped and releases the branch" '
+	test_expect_success "$version: --skip ID marks a failed issue skipped and releases the branch" '
 		push_migrations 2 &&
 		fake_fault "{\"method\": \"POST\", \"path\": \"/v1/projects/hr/issues$\", \"status\": 403, \"message\": \"permission denied for the special test\", \"times\": 1}" &&
 		test_expect_code 1 bbgitops deliver --now &&
@@ -98,14 +95,14 @@ do
 		test "$(issue_count --status pending)" = 0
 	'
 
-	test_expect_success "$dialect: --retry and --skip refuse a created issue or an unknown id" '
+	test_expect_success "$version: --retry and --skip refuse a created issue or an unknown id" '
 		test_expect_code 1 bbgitops deliver --retry 1 2>err &&
 		test_grep "created" err &&
 		test_expect_code 1 bbgitops deliver --skip 999 2>err &&
 		test_grep "no issue 999" err
 	'
 
-	test_expect_success "$dialect: --retry sends a local issue queued before Bytebase was configured" '
+	test_expect_success "$version: --retry sends a local issue queued before Bytebase was configured" '
 		write_config <<-EOF &&
 		repositories = ( { name = "hr"; path = "$TRASH_DIRECTORY/hr.git"; branch = "*"; base_directory = "bytebase"; project = "hr"; } );
 		EOF

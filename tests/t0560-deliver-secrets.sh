@@ -26,15 +26,12 @@ test_expect_success 'the secret detector itself finds a key, a token and a heade
 	test_must_fail no_secrets probe.3
 '
 
-for dialect in v2 v3
+for version in ${VERSIONS:-$DELIVERY_VERSIONS}
 do
-	case $dialect in
-	v2) api=2 target='databases = ["instances/test-pg/databases/hr"];' ;;
-	v3) api=3 target='database_group = "hr-all";' ;;
-	esac
+	version_setup $version
 
-	test_expect_success "$dialect: a verbose delivery with re-logins, faults and failures logs no secret" '
-		start_fake $dialect &&
+	test_expect_success "$version: a verbose delivery with re-logins, faults and failures logs no secret" '
+		start_fake --version $version &&
 		write_delivery_config $api none "$target" &&
 		setup_hr &&
 		push_migrations 3 &&
@@ -55,7 +52,7 @@ do
 		no_secrets out.1 out.2 out.3 out.4 out.5 dump.sql fake.log
 	'
 
-	test_expect_success "$dialect: a rejected key is reported without the key" '
+	test_expect_success "$version: a rejected key is reported without the key" '
 		write_key bbs_wrongkey_0123456789 &&
 		push_migrations 1 &&
 		test_expect_code 1 bbgitops -v deliver --now >out 2>&1 &&
@@ -66,7 +63,7 @@ do
 		write_key
 	'
 
-	test_expect_success "$dialect: an inline service_key never shows either" '
+	test_expect_success "$version: an inline service_key never shows either" '
 		write_config <<-EOF &&
 		bytebase = { url = "$FAKE_URL"; service_account = "$FAKE_ACCOUNT"; service_key = "$FAKE_KEY"; timeout = 2; api = "$api"; };
 		hook = { deliver = "inline"; };
@@ -80,7 +77,7 @@ do
 		no_secrets out push.out fake.log requests.json
 	'
 
-	test_expect_success "$dialect: the detached deliverer command line carries no secret" '
+	test_expect_success "$version: the detached deliverer command line carries no secret" '
 		write_delivery_config $api background "$target" &&
 		fake_fault "{\"delay\": 1, \"times\": 1}" &&
 		push_migrations 1 &&

@@ -42,10 +42,18 @@ cleanup () {
 }
 trap cleanup EXIT
 
-# bbgitops_processes: the processes running an installed bbgitops program, one per line.
+# bbgitops_processes: the processes running an installed bbgitops program, one per line (none: empty, status 0).
 bbgitops_processes () {
-	ps -eo pid=,args= | grep -e '/usr/bin/bbgitops' -e '/bbgitops/bbgitops-deliver' -e '^ *[0-9]* bbgitops ' |
-		grep -v -e grep
+	ps -eo pid=,args= >"$TRASH_DIRECTORY/.ps" &&
+	{ grep -e '/usr/bin/bbgitops' -e '/bbgitops/bbgitops-deliver' -e '^ *[0-9]* bbgitops ' \
+		"$TRASH_DIRECTORY/.ps" || :; }
+}
+
+# run_logged LOG CMD...: CMD with its output in LOG, shown when it fails.
+run_logged () {
+	_log=$1
+	shift
+	"$@" >"$_log" 2>&1 || { cat "$_log"; return 1; }
 }
 
 test_expect_success 'the changelog version is the configure version' '
@@ -66,11 +74,14 @@ test_expect_success 'dpkg-buildpackage -us -uc -b builds bbgitops_VERSION_ARCH.d
 			tar -C src -xf -
 	fi &&
 	start=$(date +%s) &&
-	(cd src && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b -Pnocheck) \
-		>build.log 2>&1 || { tail -40 build.log; return 1; }
-	echo "# built in $(($(date +%s) - start)) s" &&
+	if ! (cd src && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b -Pnocheck) \
+		>build.log 2>&1
+	then
+		tail -40 build.log
+		false
+	fi &&
 	test -f "$DEB" &&
-	echo "# $(basename "$DEB"): $(stat -c %s "$DEB") bytes"
+	test_diag "built in $(($(date +%s) - start)) s: $(basename "$DEB"), $(stat -c %s "$DEB") bytes"
 '
 
 test_expect_success 'the package holds both programs, the pages, the conffile, the units, completion, sysusers and tmpfiles' '
@@ -91,13 +102,16 @@ test_expect_success 'the package holds both programs, the pages, the conffile, t
 '
 
 test_expect_success LINTIAN 'lintian reports no error or warning that is not overridden with a reason' '
-	lintian --pedantic --display-info "$DEB" >lintian.out 2>&1 || true
-	sed -e "s/^/# /" lintian.out &&
+	{ lintian --pedantic --display-info "$DEB" >lintian.out 2>&1 || :; } &&
+	while read -r line
+	do
+		test_diag "lintian: $line"
+	done <lintian.out &&
 	! grep -e "^[EW]: " lintian.out
 '
 
 test_expect_success 'dpkg -i installs it: the user, the group and the setgid state directory exist' '
-	dpkg -i "$DEB" >install.log 2>&1 || { cat install.log; return 1; }
+	run_logged install.log dpkg -i "$DEB" &&
 	getent passwd bbgitops >passwd &&
 	getent group bbgitops &&
 	test "$(cut -d: -f6 passwd)" = $STATE &&
@@ -136,21 +150,21 @@ test_expect_success 'a push through the installed hook shim queues an issue in t
 '
 
 test_expect_success 'dpkg -r removes the programs, keeps the conffile, and leaves no bbgitops process' '
-	dpkg -r bbgitops >remove.log 2>&1 || { cat remove.log; return 1; }
+	run_logged remove.log dpkg -r bbgitops &&
 	test ! -e /usr/bin/bbgitops &&
 	test -f /etc/bbgitops.conf &&
-	bbgitops_processes >procs || true
+	bbgitops_processes >procs &&
 	test_must_be_empty procs
 '
 
 test_expect_success 'dpkg -P removes the user, the group and the conffile, never the state' '
-	dpkg -P bbgitops >purge.log 2>&1 || { cat purge.log; return 1; }
+	run_logged purge.log dpkg -P bbgitops &&
 	test ! -e /etc/bbgitops.conf &&
 	! getent passwd bbgitops &&
 	! getent group bbgitops &&
 	test -d $STATE &&
 	test -s $STATE/state.db &&
-	bbgitops_processes >procs || true
+	bbgitops_processes >procs &&
 	test_must_be_empty procs
 '
 

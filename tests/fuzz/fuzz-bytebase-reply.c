@@ -1,13 +1,15 @@
 /*
- * fuzz-bytebase-reply.c — libFuzzer target for Bytebase's JSON replies: every call of bytebase.h (login, version,
- * targets, engines, sheets, plans, issues, releases, rollouts, lookups with paging) runs against replies cut from
- * the input, in order, through http-replay.c. Input: replies separated by a line "--"; a reply that starts with
- * three digits and a newline has that status (else 200).
+ * fuzz-bytebase-reply.c — libFuzzer target for Bytebase's JSON replies: version detection, login, and the whole
+ * delivery flow of the range the replies pick (steps, specs or release, with every "look up, else create" lookup
+ * and the paging behind it), run against replies cut from the input, in order, through http-replay.c. Input:
+ * replies separated by a line "--"; a reply that starts with three digits and a newline has that status (else
+ * 200). The first reply answers GET /v1/actuator/info, so the input chooses the release range itself.
  */
 #include <ctype.h>
 #include <stdio.h>
 
-#include "bytebase.h"
+#include "bb_client.h"
+#include "bb_flow.h"
 #include "fuzz.h"
 #include "http-replay.h"
 #include "log.h"
@@ -50,81 +52,99 @@ split_replies(const uint8_t *data, size_t size, struct replay_reply *out)
 	return n;
 }
 
-static void
-run_calls(struct bb *bb, const struct repo_config *repo)
+/* A recorder that keeps nothing and claims every create may have happened, so every lookup runs too. */
+static int
+rec_record(void *arg, enum bb_object what, const char *name, struct error *err)
 {
-	static const char content[] = "CREATE TABLE t (id int);\n";
-	struct bb_file file = { "bytebase/0001_init.sql", "0001", "MIGRATE", content, sizeof(content) - 1 };
-	struct error err = ERROR_INIT;
-	const struct bb_targets *targets = NULL;
-	const char *engine = NULL;
-	enum bb_dialect dialect;
-	char *s = NULL, *s2 = NULL, *version = NULL;
-	char *sheets[1] = { NULL };
-	bool pending = false;
+	(void)arg;
+	(void)what;
+	(void)err;
+	return name != NULL && *name != '\0' ? 0 : -1;
+}
 
-	(void)bb_login(bb, &err);
-	if (bb_dialect(bb, &dialect, &version, &err) == 0)
-		free(version);
-	if (bb_targets(bb, repo, &targets, &err) != 0)
-		targets = NULL;
-	(void)bb_engine(bb, repo, &engine, &err);
-	if (bb_create_sheet(bb, "hr", &file, "POSTGRES", &sheets[0], &err) == 0 && targets != NULL) {
-		if (bb_create_plan_v2(bb, "hr", "title", targets, &file, sheets, 1, &s, &err) == 0) {
-			if (bb_create_rollout_v2(bb, "hr", s, &s2, &err) == 0)
-				free(s2);
-			s2 = NULL;
-			if (bb_find_issue_v2(bb, "hr", "bbgitops: hr@main abc", s, &s2, &err) == 0)
-				free(s2);
-			free(s);
-		}
+static int
+rec_sheets(void *arg, const char *json_array, struct error *err)
+{
+	(void)arg;
+	(void)json_array;
+	(void)err;
+	return 0;
+}
+
+static int
+rec_set(void *arg, enum bb_object what, struct error *err)
+{
+	(void)arg;
+	(void)what;
+	(void)err;
+	return 0;
+}
+
+static int
+rec_get(void *arg, enum bb_object what, bool *set, struct error *err)
+{
+	(void)arg;
+	(void)what;
+	(void)err;
+	*set = true;
+	return 0;
+}
+
+static void
+job_clear(struct bb_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		free(job->names[i]);
+		job->names[i] = NULL;
 	}
-	free(sheets[0]);
-	s = s2 = NULL;
-	if (bb_issue_rollout(bb, "projects/hr/issues/1", &s, &err) == 0)
-		free(s);
-	s = NULL;
-	if (bb_create_issue(bb, "hr", "title", "description", "projects/hr/plans/1", "bbgitops", &s, &err) == 0)
-		free(s);
-	s = NULL;
-	if (bb_create_release(bb, "hr", &file, 1, &s, &err) == 0) {
-		if (targets != NULL && bb_create_plan_v3(bb, "hr", "marker", "description", targets, s, &s2, &err) == 0)
-			free(s2);
-		free(s);
-	}
-	s = s2 = NULL;
-	if (bb_find_plan_v3(bb, "hr", "marker", &s, &s2, &err) == 0) {
-		free(s);
-		free(s2);
-	}
-	s = NULL;
-	if (bb_plan_issue(bb, "projects/hr/plans/1", &s, &err) == 0)
-		free(s);
-	s = NULL;
-	if (bb_create_rollout_v3(bb, "projects/hr/plans/1", &s, &pending, &err) == 0)
-		free(s);
-	(void)bb_retry_after(bb);
-	(void)bb_last_code(bb);
+	for (i = 0; i < job->n_sheets; i++)
+		free(job->sheets[i]);
+	job->n_sheets = 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const char ddl[] = "CREATE TABLE t (id int);\n", dml[] = "INSERT INTO t VALUES (1);\n";
 	struct replay_reply replies[FUZZ_MAX_REPLIES];
 	char key[] = "bbs_fuzz_key", url[] = "http://bytebase.invalid", account[] = "fuzz@service.bytebase.com";
 	char branch[] = "main", base[] = "bytebase", name[] = "hr", project[] = "hr";
 	struct bytebase_config cfg = { .url = url, .service_account = account, .service_key = key, .timeout = 5,
 		.api = BYTEBASE_API_AUTO };
-	/* no databases, no group: bb_targets lists the project's databases and their environments */
+	/* no databases, no group: targets list the project's databases and their environment order */
 	struct repo_config repo = { .name = name, .branch = branch, .base_directory = base, .project = project };
+	const struct bb_file files[2] = {
+		{ "bytebase/0001_init.sql", "0001", "MIGRATE", ddl, sizeof(ddl) - 1 },
+		{ "bytebase/0002_dml_seed.sql", "0002", "DATA", dml, sizeof(dml) - 1 },
+	};
+	char *sheets[3] = { NULL, NULL, NULL };
+	struct bb_job job = { .id = 1, .repo = &repo, .title = "title", .description = "body\n\nbbgitops: hr@main c",
+		.marker = "bbgitops:hr@main:0123456789ab", .provenance = "bbgitops: hr@main c", .files = files,
+		.n_files = 2, .sheets = sheets };
+	const struct bb_recorder rec = { NULL, rec_record, rec_sheets, rec_set, rec_get };
+	struct bb_server srv;
 	struct error err = ERROR_INIT;
 	struct bb *bb = NULL;
+	bool pending = false;
 	size_t n = split_replies(data, size, replies);
 
 	replay_set(replies, n);
 	if (bb_open(&cfg, &bb, &err) != 0)
 		abort();
-	run_calls(bb, &repo);
+	if (bb_detect(bb, &srv, &err) == 0) {
+		bb_server_clear(&srv);
+		(void)bb_login(bb, &err);
+		(void)bb_flow_deliver(bb, &job, &rec, &pending, &err);
+		job_clear(&job);
+		job.names[BB_OBJ_PLAN] = strdup("projects/hr/plans/1");
+		job.names[BB_OBJ_ISSUE] = strdup("projects/hr/issues/1");
+		(void)bb_flow_rollout(bb, &job, &rec, &pending, &err);
+		job_clear(&job);
+	}
+	(void)bb_retry_after(bb);
+	(void)bb_last_code(bb);
 	bb_close(bb);
 	replay_set(NULL, 0);
 	return 0;

@@ -1,7 +1,7 @@
 /*
  * http-replay.c — http.h for the Bytebase reply fuzzer: no network; each request is answered with the next reply
  * the fuzz target queued (status and body), and fails as a dropped connection once they run out. This is what
- * lets the real reply handling of bytebase.c run on arbitrary bytes.
+ * lets the real reply handling of the Bytebase client (bb_client.c and the flows) run on arbitrary bytes.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -49,7 +49,7 @@ http_set_deadline(struct http *h, double deadline)
 
 int
 http_request(struct http *h, const char *method, const char *path, const char *token, const char *body,
-	struct http_response *resp, struct error *err)
+	size_t max_response, struct http_response *resp, struct error *err)
 {
 	const struct replay_reply *r;
 
@@ -59,6 +59,8 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 	if (replay_next >= replay_n)
 		return error_set(err, true, "%s %s: server closed the connection without a reply", method, path);
 	r = &replay_replies[replay_next++];
+	if (r->len > max_response)
+		return error_set(err, true, "%s %s: response larger than %zu bytes", method, path, max_response);
 	resp->status = r->status;
 	resp->body = xmalloc(r->len + 1);
 	memcpy(resp->body, r->body, r->len);
