@@ -1,7 +1,8 @@
 /*
- * cmd_deliver.c — `bbgitops-deliver deliver [--now] [--retry ID] [--skip ID] [--deadline SECONDS]`: the command line
- * over deliver_run (`bbgitops deliver` execs this, launch.h). Exit status (design §5): 0 all due issues delivered,
- * 1 some failed or wait for a retry, 2 usage or configuration.
+ * cmd_deliver.c — `bbgitops-deliver deliver [--now] [--retry ID] [--skip ID] [--deadline SECONDS] [--retry-comment ID]
+ * [--skip-comment ID]`: the command line over deliver_run (`bbgitops deliver` execs this, launch.h); the -comment
+ * forms act on an issue's pull request comment. Exit status (design §5): 0 all due issues delivered, 1 some failed
+ * or wait for a retry, 2 usage or configuration.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +17,8 @@
 #include "util.h"
 
 static const char cmd_deliver_usage_text[] =
-	"usage: bbgitops deliver [--now] [--retry ID] [--skip ID] [--deadline SECONDS]\n";
+	"usage: bbgitops deliver [--now] [--retry ID] [--skip ID] [--deadline SECONDS]\n"
+	"                        [--retry-comment ID] [--skip-comment ID]\n";
 
 static int
 cmd_deliver_usage(void)
@@ -62,6 +64,8 @@ cmd_deliver(const struct cli *cli, int argc, char **argv)
 		{ "retry", required_argument, NULL, 'r' },
 		{ "skip", required_argument, NULL, 's' },
 		{ "deadline", required_argument, NULL, 'd' },
+		{ "retry-comment", required_argument, NULL, 'R' },
+		{ "skip-comment", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -78,7 +82,10 @@ cmd_deliver(const struct cli *cli, int argc, char **argv)
 			break;
 		case 'r':
 		case 's':
-			if (cmd_deliver_id(optarg, opt == 'r' ? &opts.retry_id : &opts.skip_id) < 0) {
+		case 'R':
+		case 'S':
+			if (cmd_deliver_id(optarg, opt == 'r' ? &opts.retry_id : opt == 's' ? &opts.skip_id :
+			    opt == 'R' ? &opts.retry_comment_id : &opts.skip_comment_id) < 0) {
 				log_warnx("deliver: %s: not an issue id", optarg);
 				return cmd_deliver_usage();
 			}
@@ -104,14 +111,15 @@ cmd_deliver(const struct cli *cli, int argc, char **argv)
 	 * Plain `deliver` (cron, or detached from the hook) leaves the work to a deliverer already running: it takes
 	 * new issues before it stops. An operator's --now, --retry or --skip waits for its turn instead.
 	 */
-	opts.wait_for_lock = opts.now || opts.retry_id > 0 || opts.skip_id > 0;
+	opts.wait_for_lock = opts.now || opts.retry_id > 0 || opts.skip_id > 0 || opts.retry_comment_id > 0 ||
+		opts.skip_comment_id > 0;
 	if (cli_load_config(cli, &cfg) != 0)
 		return 2;
 	if (cfg->bytebase == NULL && opts.retry_id > 0) {
 		log_warnx("deliver: no bytebase section in %s: issue %lld stays local", cfg->file, opts.retry_id);
 		goto out;
 	}
-	if (cfg->bytebase == NULL && opts.skip_id == 0) {
+	if (cfg->bytebase == NULL && opts.skip_id == 0 && opts.skip_comment_id == 0) {
 		log_info("no bytebase section: nothing to deliver");
 		ret = 0;
 		goto out;

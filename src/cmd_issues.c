@@ -53,6 +53,12 @@ print_table(FILE *fp, const struct state_issue *issues, size_t n)
 			fprintf(fp, "       rollout: waits for approval (%ld tries so far)\n", is->rollout_attempts);
 		if (is->last_error != NULL && (strcmp(is->status, "created") != 0 || is->rollout_pending))
 			fprintf(fp, "       last error: %s\n", is->last_error);
+		if (is->comment_status != NULL)
+			fprintf(fp, "       comment: %s%s%s (%ld attempt%s)%s%s\n", is->comment_status,
+				is->comment_url ? " " : "", is->comment_url ? is->comment_url : "", is->comment_attempts,
+				is->comment_attempts == 1 ? "" : "s",
+				is->comment_error && strcmp(is->comment_status, "done") != 0 ? ": " : "",
+				is->comment_error && strcmp(is->comment_status, "done") != 0 ? is->comment_error : "");
 	}
 }
 

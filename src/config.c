@@ -468,6 +468,7 @@ check_title_template(struct parser *p, const config_setting_t *s, const char *tm
 }
 
 static const char *const repo_keys[] = { "name", "path", "url", "provider", "token_file", "username", "ssh_key",
+	"api_url", "comment", "comment_wait",
 	"ssh_passphrase_file", "branch", "base_directory", "project", "database_group", "databases", "engine",
 	"group_by", "start", "title_template", NULL };
 
@@ -511,10 +512,46 @@ is_absolute_path_setting(struct parser *p, const config_setting_t *g, const char
 	return true;
 }
 
+/* The pull request comment (design §6): api_url, comment (default: on where a token is set), comment_wait. */
+static void
+parse_comment(struct parser *p, const config_setting_t *g, struct repo_config *r)
+{
+	const config_setting_t *s;
+	int b;
+
+	r->api_url = get_string(p, g, "api_url", false, "repository");
+	if (r->api_url != NULL && !str_starts_with(r->api_url, "https://") && !str_starts_with(r->api_url, "http://"))
+		parser_error(p, config_setting_get_member(g, "api_url"), "'api_url' must start with https://");
+	r->comment = r->url != NULL && r->token_file != NULL && r->provider != PROVIDER_GENERIC;
+	s = config_setting_get_member(g, "comment");
+	if (s != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+			parser_error(p, s, "'comment' must be true or false");
+		} else {
+			b = config_setting_get_bool(s);
+			if (b && (r->url == NULL || r->token_file == NULL))
+				parser_error(p, s, "'comment = true' needs 'url' (naming the repository at its provider) "
+					"and 'token_file'");
+			if (b && r->provider == PROVIDER_GENERIC)
+				parser_error(p, s, "'comment = true' needs a provider other than \"generic\"");
+			r->comment = b;
+		}
+	}
+	r->comment_wait = 600;
+	s = config_setting_get_member(g, "comment_wait");
+	if (s != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_INT || config_setting_get_int(s) < 0)
+			parser_error(p, s, "'comment_wait' must be a number of seconds >= 0");
+		else
+			r->comment_wait = config_setting_get_int(s);
+	}
+}
+
 static void
 parse_repo(struct parser *p, const config_setting_t *g, struct repo_config *r, bool have_bytebase)
 {
-	static const char *const providers[] = { "none", "github", "gitlab", "bitbucket", "azure", "generic", NULL };
+	static const char *const providers[] = { "none", "github", "gitlab", "bitbucket", "azure", "generic", "gitea",
+		NULL };
 	static const char *const group_bys[] = { "commit", "file", NULL };
 	static const char *const starts[] = { "tip", "all", NULL };
 	char *base;
@@ -529,9 +566,7 @@ parse_repo(struct parser *p, const config_setting_t *g, struct repo_config *r, b
 	r->url = get_string(p, g, "url", false, "repository");
 	if (r->path == NULL && r->url == NULL)
 		parser_error(p, g, "repository '%s': one of 'path' or 'url' is required", r->name ? r->name : "?");
-	if (r->path != NULL && r->url != NULL)
-		parser_error(p, config_setting_get_member(g, "url"), "'path' and 'url' are exclusive");
-	else if (r->url != NULL)
+	if (r->url != NULL)
 		check_url(p, config_setting_get_member(g, "url"), r->url);
 	is_absolute_path_setting(p, g, "path", r->path);
 	r->provider = (enum provider)get_enum(p, g, "provider", providers, PROVIDER_NONE);
@@ -549,7 +584,8 @@ parse_repo(struct parser *p, const config_setting_t *g, struct repo_config *r, b
 		parser_error(p, config_setting_get_member(g, "ssh_key"), "'token_file' and 'ssh_key' are exclusive");
 	if (r->url != NULL && r->token_file && r->provider == PROVIDER_NONE)
 		parser_error(p, config_setting_get_member(g, "token_file"),
-			"'token_file' needs 'provider' (github | gitlab | bitbucket | azure | generic)");
+			"'token_file' needs 'provider' (github | gitlab | bitbucket | azure | gitea | generic)");
+	parse_comment(p, g, r);
 	if (r->provider == PROVIDER_GENERIC && r->token_file && r->username == NULL)
 		parser_error(p, g, "repository '%s': provider \"generic\" needs 'username'", r->name ? r->name : "?");
 	if (r->ssh_passphrase_file && r->ssh_key == NULL)
@@ -810,6 +846,7 @@ repo_config_clear(struct repo_config *r)
 	free(r->url);
 	free(r->token_file);
 	free(r->username);
+	free(r->api_url);
 	free(r->ssh_key);
 	free(r->ssh_passphrase_file);
 	free(r->branch);
@@ -990,6 +1027,8 @@ config_provider_name(enum provider p)
 		return "azure";
 	case PROVIDER_GENERIC:
 		return "generic";
+	case PROVIDER_GITEA:
+		return "gitea";
 	case PROVIDER_NONE:
 	default:
 		return "none";

@@ -19,15 +19,18 @@ enum hook_deliver { HOOK_DELIVER_BACKGROUND, HOOK_DELIVER_INLINE, HOOK_DELIVER_N
 /* auto: read the server's version; 2 / 3: the 2.17 / 3.14+ flow; RELEASE: the flow of api_release ("3.8"). */
 enum bytebase_api { BYTEBASE_API_AUTO, BYTEBASE_API_2, BYTEBASE_API_3, BYTEBASE_API_RELEASE };
 enum provider { PROVIDER_NONE, PROVIDER_GITHUB, PROVIDER_GITLAB, PROVIDER_BITBUCKET, PROVIDER_AZURE,
-	PROVIDER_GENERIC };
+	PROVIDER_GENERIC, PROVIDER_GITEA };
 
 struct repo_config {
 	char *name;
 	char *path;               /* local repository (absolute, as written), or NULL */
-	char *url;                /* remote repository, or NULL */
+	char *url;                /* remote repository, or NULL; with path: only names it at its provider */
 	enum provider provider;   /* with url: how token_file is presented over HTTPS */
 	char *token_file;
 	char *username;           /* provider "generic" */
+	char *api_url;            /* provider API base override, or NULL (derived from url) */
+	bool comment;             /* comment on the merged pull request (default: where a token is set) */
+	long comment_wait;        /* seconds to keep looking for the merged pull request before the commit fallback */
 	char *ssh_key;
 	char *ssh_passphrase_file;
 	char *branch;             /* exact name or fnmatch(FNM_PATHNAME) glob */

@@ -19,8 +19,10 @@
 
 #include "bb_client.h"
 #include "bb_flow.h"
+#include "deliver_comment.h"
 #include "log.h"
 #include "outbox.h"
+#include "outbox_comment.h"
 #include "state.h"
 #include "state_metrics.h"
 #include "util.h"
@@ -369,7 +371,7 @@ deliver_one(struct deliver_ctx *ctx, const struct outbox_head *head)
 	if (rc == 0)
 		rc = bb_flow_deliver(ctx->bb, &dj.job, &rec, &pending, &err);
 	state_metric_add(ctx->st, STATE_METRIC_DELIVERY_ATTEMPTS, head->repository, 1);
-	if (rc == 0 && outbox_mark_created(ctx->st, head->id, pending, &err) == 0) {
+	if (rc == 0 && outbox_mark_created(ctx->st, head->id, pending, repo->comment, &err) == 0) {
 		ctx->delivered++;
 		log_info("%s: issue %lld delivered as %s%s", head->repository, head->id, dj.job.names[BB_OBJ_ISSUE],
 			pending ? " (rollout waits for approval)" : "");
@@ -548,6 +550,7 @@ int
 deliver_run(const struct config *cfg, const struct deliver_options *opts, struct error *err)
 {
 	struct deliver_ctx ctx = { .cfg = cfg, .opts = opts };
+	struct deliver_comment_run *comments = NULL;
 	char *lock_path = NULL;
 	int fd = -1, ret = -1;
 	bool got, waiting = false, due;
@@ -555,7 +558,7 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 	if (cfg->bytebase == NULL && opts->retry_id > 0)
 		return error_set(err, false, "no bytebase section in %s: issues stay in the local store",
 			cfg->file ? cfg->file : "the configuration");
-	if (cfg->bytebase == NULL && opts->skip_id == 0)
+	if (cfg->bytebase == NULL && opts->skip_id == 0 && opts->skip_comment_id == 0)
 		return 0;
 	srandom((unsigned)(time_now() ^ getpid()));
 	if (state_open(cfg->state_dir, &ctx.st, err) < 0)
@@ -588,14 +591,32 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 		log_info("issue %lld queued for delivery again", opts->retry_id);
 		state_event(ctx.st, "info", NULL, "issue %lld retried by an operator", opts->retry_id);
 	}
+	if (opts->skip_comment_id > 0) {
+		if (outbox_comment_skip(ctx.st, opts->skip_comment_id, err) < 0)
+			goto out;
+		log_info("comment of issue %lld skipped", opts->skip_comment_id);
+		state_event(ctx.st, "warning", NULL, "comment of issue %lld skipped by an operator",
+			opts->skip_comment_id);
+	}
+	if (opts->retry_comment_id > 0) {
+		if (outbox_comment_retry(ctx.st, opts->retry_comment_id, err) < 0)
+			goto out;
+		log_info("comment of issue %lld queued again", opts->retry_comment_id);
+		state_event(ctx.st, "info", NULL, "comment of issue %lld retried by an operator",
+			opts->retry_comment_id);
+	}
 	if (cfg->bytebase == NULL) {
 		ret = 0;
 		goto out;
 	}
 	if (deliver_rollouts(&ctx, err) < 0)
 		goto out;
+	comments = deliver_comment_run_new(cfg, opts->now, opts->deadline);
 	for (;;) {
 		if (deliver_drain(&ctx, &waiting, err) < 0)
+			goto out;
+		/* The comments of the issues just created, after them and apart from them: never in their way. */
+		if (deliver_comments(comments, ctx.st, err) < 0)
 			goto out;
 		flock(fd, LOCK_UN);
 		/* An issue queued while we finished found the lock taken and left it to us: look once more. */
@@ -615,8 +636,11 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 		log_debug("%d delivered, %d failed, %ld requests, %ld connections", ctx.delivered, ctx.failures,
 			requests, connections);
 	}
+	deliver_comment_run_free(comments, &ctx.failures, &waiting);
+	comments = NULL;
 	ret = ctx.failures > 0 || waiting ? 1 : 0;
 out:
+	deliver_comment_run_free(comments, NULL, NULL);
 	if (fd >= 0)
 		close(fd);
 	bb_close(ctx.bb);

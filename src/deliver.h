@@ -14,6 +14,8 @@ struct deliver_options {
 	bool now;                  /* ignore backoff schedules */
 	long long retry_id;        /* 0, or an issue to put back to pending (also a "local" one) */
 	long long skip_id;         /* 0, or a failed/pending issue to mark skipped */
+	long long retry_comment_id; /* 0, or an issue whose failed/skipped pull request comment is due again */
+	long long skip_comment_id;  /* 0, or an issue whose pending/failed comment is given up */
 	double deadline;           /* 0, or a time_monotonic() past which no new call starts (hook.deliver inline) */
 	bool wait_for_lock;        /* false: another deliverer running means there is nothing to do */
 };

@@ -11,12 +11,15 @@
 
 static const char usage_text[] =
 	"usage: bbgitops-deliver [-c FILE] [-v] [-q] deliver [--now] [--retry ID] [--skip ID] [--deadline SECONDS]\n"
+	"       [--retry-comment ID] [--skip-comment ID]\n"
+	"       bbgitops-deliver [-c FILE] [-v] [-q] doctor [REPO...] [--json]\n"
 	"\n"
 	"Delivers queued rollout issues to Bytebase. Usually started by bbgitops (hook, poll or `bbgitops deliver`).\n"
 	"Configuration: -c FILE, else $BBGITOPS_CONFIG, else " SYSCONFDIR "/bbgitops.conf\n";
 
 static const struct command commands[] = {
 	{ "deliver", cmd_deliver },
+	{ "doctor", cmd_doctor },
 };
 
 int

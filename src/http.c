@@ -38,6 +38,7 @@ struct http_sink {
 	size_t max;
 	bool too_large;
 	long retry_after;
+	struct http_meta *meta;   /* or NULL: only Retry-After is read */
 };
 
 static bool http_global_done;
@@ -136,6 +137,66 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* The value of header NAME ("name:") in the line BUF, trimmed, as a new string; NULL for another header. */
+static char *
+http_header_value(const char *buf, size_t n, const char *name)
+{
+	size_t i, vlen, nl = strlen(name);
+
+	if (n <= nl || strncasecmp(buf, name, nl) != 0)
+		return NULL;
+	i = nl;
+	while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
+		i++;
+	vlen = n - i;
+	while (vlen > 0 && isspace((unsigned char)buf[i + vlen - 1]))
+		vlen--;
+	return xstrndup(buf + i, vlen);
+}
+
+/* The URL of rel="next" in a Link header value: <url>; rel="next", <url>; rel="last" */
+static char *
+http_link_next(const char *v)
+{
+	const char *lt, *gt, *end;
+
+	while ((lt = strchr(v, '<')) != NULL && (gt = strchr(lt, '>')) != NULL) {
+		end = strchr(gt, ',');
+		if (end == NULL)
+			end = gt + strlen(gt);
+		if (memmem(gt, (size_t)(end - gt), "rel=\"next\"", 10) != NULL ||
+		    memmem(gt, (size_t)(end - gt), "rel=next", 8) != NULL)
+			return xstrndup(lt + 1, (size_t)(gt - lt - 1));
+		v = end;
+	}
+	return NULL;
+}
+
+/* The provider APIs' headers: pagination, rate limits, token scopes. */
+static void
+http_meta_header(struct http_meta *m, const char *buf, size_t n)
+{
+	char *v;
+
+	if ((v = http_header_value(buf, n, "link:")) != NULL) {
+		free(m->link_next);
+		m->link_next = http_link_next(v);
+	} else if ((v = http_header_value(buf, n, "x-next-page:")) != NULL) {
+		free(m->next_page);
+		m->next_page = *v ? xstrdup(v) : NULL;
+	} else if ((v = http_header_value(buf, n, "x-ratelimit-remaining:")) != NULL ||
+	    (v = http_header_value(buf, n, "ratelimit-remaining:")) != NULL) {
+		m->ratelimit_remaining = isdigit((unsigned char)v[0]) ? strtol(v, NULL, 10) : -1;
+	} else if ((v = http_header_value(buf, n, "x-ratelimit-reset:")) != NULL ||
+	    (v = http_header_value(buf, n, "ratelimit-reset:")) != NULL) {
+		m->ratelimit_reset = isdigit((unsigned char)v[0]) ? strtoll(v, NULL, 10) : -1;
+	} else if ((v = http_header_value(buf, n, "x-oauth-scopes:")) != NULL) {
+		free(m->oauth_scopes);
+		m->oauth_scopes = xstrdup(v);
+	}
+	free(v);
+}
+
 static size_t
 http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -146,6 +207,8 @@ http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	size_t i, vlen;
 	time_t when;
 
+	if (s->meta != NULL)
+		http_meta_header(s->meta, buf, n);
 	if (n <= sizeof(name) - 1 || strncasecmp(buf, name, sizeof(name) - 1) != 0)
 		return n;
 	i = sizeof(name) - 1;
@@ -185,14 +248,16 @@ http_curl_message(CURLcode rc, const char *errbuf)
 	}
 }
 
-int
-http_request(struct http *h, const char *method, const char *path, const char *token, const char *body,
-	size_t max_response, struct http_response *resp, struct error *err)
+/*
+ * Sends one request to URL with HEADERS (owned by the caller) and fills *resp (and *meta); PATH names it in
+ * messages and logs. See http_request.
+ */
+static int
+http_perform(struct http *h, const char *method, const char *url, const char *path, struct curl_slist *headers,
+	const char *body, size_t max_response, struct http_response *resp, struct http_meta *meta, struct error *err)
 {
 	struct http_body_reader reader = { body, body ? strlen(body) : 0, 0 };
-	struct http_sink sink = { SBUF_INIT, max_response, false, -1 };
-	struct curl_slist *headers = NULL;
-	char *url = NULL, *auth = NULL;
+	struct http_sink sink = { SBUF_INIT, max_response, false, -1, meta };
 	long timeout_ms = h->timeout * 1000L, connects = 0, status = 0;
 	double left;
 	CURLcode rc;
@@ -206,16 +271,6 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 		}
 		if (left * 1000.0 < (double)timeout_ms)
 			timeout_ms = (long)(left * 1000.0) + 1;
-	}
-	url = xasprintf("%s%s", h->base_url, path);
-	headers = curl_slist_append(headers, "Accept: application/json");
-	/* No "Expect: 100-continue" round trip: Bytebase reads the whole body before it answers anyway. */
-	headers = curl_slist_append(headers, "Expect:");
-	if (body != NULL)
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-	if (token != NULL) {
-		auth = xasprintf("Authorization: Bearer %s", token);
-		headers = curl_slist_append(headers, auth);
 	}
 
 	h->errbuf[0] = '\0';
@@ -266,14 +321,75 @@ out:
 	curl_easy_setopt(h->curl, CURLOPT_READDATA, NULL);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
+	sbuf_release(&sink.body);
+	return ret;
+}
+
+int
+http_request(struct http *h, const char *method, const char *path, const char *token, const char *body,
+	size_t max_response, struct http_response *resp, struct error *err)
+{
+	struct curl_slist *headers = NULL;
+	char *url = NULL, *auth = NULL;
+	int ret;
+
+	url = xasprintf("%s%s", h->base_url, path);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	/* No "Expect: 100-continue" round trip: Bytebase reads the whole body before it answers anyway. */
+	headers = curl_slist_append(headers, "Expect:");
+	if (body != NULL)
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+	if (token != NULL) {
+		auth = xasprintf("Authorization: Bearer %s", token);
+		headers = curl_slist_append(headers, auth);
+	}
+	ret = http_perform(h, method, url, path, headers, body, max_response, resp, NULL, err);
 	curl_slist_free_all(headers);
 	if (auth != NULL) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
 	}
-	sbuf_release(&sink.body);
 	free(url);
 	return ret;
+}
+
+int
+http_send(struct http *h, const struct http_call *call, struct http_response *resp, struct http_meta *meta,
+	struct error *err)
+{
+	struct curl_slist *headers = NULL, *l;
+	const char *const *hp;
+	char *logname;
+	int ret;
+
+	/* Messages and logs name the URL without its query. */
+	logname = xstrndup(call->url, strcspn(call->url, "?"));
+	headers = curl_slist_append(headers, "Expect:");
+	if (call->body != NULL)
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+	for (hp = call->headers; hp != NULL && *hp != NULL; hp++)
+		headers = curl_slist_append(headers, *hp);
+	ret = http_perform(h, call->method, call->url, logname, headers, call->body, HTTP_MAX_RESPONSE, resp, meta,
+		err);
+	/* curl_slist_append copied the lines: wipe the copies, one of them holds a credential. */
+	for (l = headers; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(headers);
+	free(logname);
+	return ret;
+}
+
+void
+http_meta_clear(struct http_meta *meta)
+{
+	if (meta == NULL)
+		return;
+	free(meta->link_next);
+	free(meta->next_page);
+	free(meta->oauth_scopes);
+	meta->link_next = meta->next_page = meta->oauth_scopes = NULL;
+	meta->ratelimit_remaining = -1;
+	meta->ratelimit_reset = -1;
 }
 
 void

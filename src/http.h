@@ -50,6 +50,34 @@ int http_request(struct http *h, const char *method, const char *path, const cha
 	size_t max_response, struct http_response *resp, struct error *err);
 void http_response_clear(struct http_response *resp);
 
+/* A request to any URL with caller-made headers (the Git provider APIs: each has its own auth header). */
+struct http_call {
+	const char *method;         /* GET, POST, PUT, PATCH */
+	const char *url;            /* absolute, already escaped */
+	const char *const *headers; /* NULL-terminated extra header lines, or NULL; never logged */
+	const char *body;           /* JSON, or NULL */
+};
+
+/* What the reply's headers said beyond the status (all optional). */
+struct http_meta {
+	char *link_next;            /* Link: <URL>; rel="next", or NULL */
+	char *next_page;            /* GitLab's X-Next-Page, or NULL */
+	long ratelimit_remaining;   /* X-RateLimit-Remaining / RateLimit-Remaining, -1 when absent */
+	long long ratelimit_reset;  /* X-RateLimit-Reset / RateLimit-Reset (unix seconds), -1 when absent */
+	char *oauth_scopes;         /* GitHub's X-OAuth-Scopes, or NULL when absent */
+};
+
+#define HTTP_META_INIT { NULL, NULL, -1, -1, NULL }
+
+/*
+ * Sends CALL on the run's handle (base_url is not used), the reply capped at HTTP_MAX_RESPONSE. Like
+ * http_request: 0 with *resp (and *meta when not NULL) filled whatever the status, -1 with a transient err when
+ * no response arrived. The copies libcurl made of the header lines are wiped; the caller wipes its own.
+ */
+int http_send(struct http *h, const struct http_call *call, struct http_response *resp, struct http_meta *meta,
+	struct error *err);
+void http_meta_clear(struct http_meta *meta);
+
 /* Percent-encodes S for a query string (every byte outside [A-Za-z0-9-._~]). Caller frees. */
 char *http_escape(const char *s);
 

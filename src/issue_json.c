@@ -53,6 +53,12 @@ issue_json(const struct state_issue *is)
 			string_or_null(f->blob)));
 	}
 	json_object_set_new(obj, "files", files);
+	if (is->comment_status == NULL)
+		json_object_set_new(obj, "comment", json_null());
+	else
+		json_object_set_new(obj, "comment", json_pack("{s:s, s:o, s:I, s:o}", "status", is->comment_status,
+			"url", string_or_null(is->comment_url), "attempts", (json_int_t)is->comment_attempts,
+			"last_error", string_or_null(is->comment_error)));
 	return obj;
 }
 

@@ -35,9 +35,10 @@ launch_deliver_path(void)
 	return xasprintf("%s/%s", LIBEXECDIR, LAUNCH_DELIVER_NAME);
 }
 
-/* The common head: EXE -c CONFIG [-v|-q] deliver. */
+/* The common head: EXE -c CONFIG [-v|-q] COMMAND (deliver, or doctor). */
 static void
-launch_argv_head(struct strlist *argv, const char *exe, const char *config, enum log_level level)
+launch_argv_head(struct strlist *argv, const char *exe, const char *config, enum log_level level,
+	const char *command)
 {
 	strlist_push(argv, xstrdup(exe));
 	strlist_push(argv, xstrdup("-c"));
@@ -46,7 +47,7 @@ launch_argv_head(struct strlist *argv, const char *exe, const char *config, enum
 		strlist_push(argv, xstrdup("-v"));
 	else if (level == LOG_LEVEL_QUIET)
 		strlist_push(argv, xstrdup("-q"));
-	strlist_push(argv, xstrdup("deliver"));
+	strlist_push(argv, xstrdup(command));
 }
 
 void
@@ -55,7 +56,7 @@ launch_deliver_argv(struct strlist *argv, const char *exe, const char *config, e
 {
 	double left;
 
-	launch_argv_head(argv, exe, config, level);
+	launch_argv_head(argv, exe, config, level, "deliver");
 	if (opts->now)
 		strlist_push(argv, xstrdup("--now"));
 	if (opts->retry_id > 0) {
@@ -87,11 +88,17 @@ launch_exec_error(struct error *err, const char *exe, int errnum)
 int
 launch_deliver_exec(const char *config, char *const *args, size_t n_args, struct error *err)
 {
+	return launch_helper_exec(config, "deliver", args, n_args, err);
+}
+
+int
+launch_helper_exec(const char *config, const char *command, char *const *args, size_t n_args, struct error *err)
+{
 	struct strlist argv = STRLIST_INIT;
 	char *exe = launch_deliver_path();
 	size_t i;
 
-	launch_argv_head(&argv, exe, config, log_get_level());
+	launch_argv_head(&argv, exe, config, log_get_level(), command);
 	for (i = 0; i < n_args; i++)
 		strlist_push(&argv, xstrdup(args[i]));
 	strlist_push(&argv, NULL);

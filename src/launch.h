@@ -33,6 +33,10 @@ void launch_deliver_argv(struct strlist *argv, const char *exe, const char *conf
  * -1 with err set only when the exec failed. */
 int launch_deliver_exec(const char *config, char *const *args, size_t n_args, struct error *err);
 
+/* The same for any command of the helper (`bbgitops doctor ARGS...` needs libcurl too). */
+int launch_helper_exec(const char *config, const char *command, char *const *args, size_t n_args,
+	struct error *err);
+
 /*
  * Runs the helper and waits for it (hook.deliver inline, and after a poll). The helper stops starting calls at
  * opts->deadline itself; past the deadline plus a short grace it is stopped (SIGTERM, then SIGKILL: delivery is

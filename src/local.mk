@@ -33,7 +33,19 @@ bbgitops_delivery_sources = \
 	%D%/bb_flow_steps.c %D%/bb_flow_specs.c %D%/bb_flow_release.c \
 	%D%/outbox.c %D%/outbox.h \
 	%D%/deliver.c %D%/deliver.h \
-	%D%/cmd_deliver.c %D%/commands.h
+	%D%/cmd_deliver.c %D%/commands.h \
+	$(bbgitops_provider_sources)
+
+# Git provider APIs (issue 12): the merged pull request's comment, doctor's token checks. libcurl side only.
+bbgitops_provider_sources = \
+	%D%/provider_url.c %D%/provider_url.h \
+	%D%/provider_body.c %D%/provider_body.h \
+	%D%/provider.c %D%/provider.h %D%/provider_impl.h \
+	%D%/provider_github.c %D%/provider_gitlab.c %D%/provider_bitbucket.c \
+	%D%/provider_azure.c %D%/provider_gitea.c \
+	%D%/outbox_comment.c %D%/outbox_comment.h \
+	%D%/deliver_comment.c %D%/deliver_comment.h \
+	%D%/cmd_doctor.c
 
 # Remote mirrors, poller and backfill.
 bbgitops_poll_sources = \

@@ -1,6 +1,6 @@
 /*
  * main.c — the bbgitops program: the git side (hooks, poll, backfill, issues, status, check-config,
- * install-hook). `deliver` hands over to bbgitops-deliver, which holds the network stack: this process becomes it
+ * install-hook). `deliver` and `doctor` hand over to bbgitops-deliver, which holds the network stack: this process becomes it
  * (launch.h), with the same configuration, verbosity and arguments.
  */
 #include "commands.h"
@@ -15,10 +15,12 @@ static const char usage_text[] =
 	"  poll [--daemon] [REPO...] catch up every configured repository, then deliver\n"
 	"  backfill REPO [--branch B] [--from REV] [--to REV] [--dry-run] [--json]\n"
 	"  deliver [--now] [--retry ID] [--skip ID] [--deadline SECONDS]\n"
+	"          [--retry-comment ID] [--skip-comment ID]\n"
 	"  issues [--repo R] [--status S] [--json]\n"
 	"  status [--json | --prometheus]\n"
 	"  check-config             print \"configuration OK\" or every error as FILE:LINE: message\n"
 	"  install-hook GIT_DIR [--pre-receive]\n"
+	"  doctor [REPO...] [--json] verify every credential live: Bytebase login, project, databases; tokens\n"
 	"  --help, --version\n"
 	"\n"
 	"Configuration: -c FILE, else $BBGITOPS_CONFIG, else " SYSCONFDIR "/bbgitops.conf\n";
@@ -34,6 +36,17 @@ main_deliver(const struct cli *cli, int argc, char **argv)
 	return 1;
 }
 
+/* `bbgitops doctor ARGS...` checks credentials live, so it also runs in bbgitops-deliver. */
+static int
+main_doctor(const struct cli *cli, int argc, char **argv)
+{
+	struct error err = ERROR_INIT;
+
+	launch_helper_exec(cli->config_path, "doctor", argv + 1, argc > 0 ? (size_t)argc - 1 : 0, &err);
+	log_warnx("%s", err.msg);
+	return 1;
+}
+
 static const struct command commands[] = {
 	{ "post-receive", cmd_post_receive },
 	{ "pre-receive", cmd_pre_receive },
@@ -44,6 +57,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status },
 	{ "check-config", cmd_check_config },
 	{ "install-hook", cmd_install_hook },
+	{ "doctor", main_doctor },
 };
 
 int

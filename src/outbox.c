@@ -219,14 +219,18 @@ outbox_clear_flags(struct state *st, long long id, struct error *err)
 }
 
 int
-outbox_mark_created(struct state *st, long long id, bool rollout_pending, struct error *err)
+outbox_mark_created(struct state *st, long long id, bool rollout_pending, bool comment_due, struct error *err)
 {
 	if (state_begin_immediate(st, err) < 0)
 		return -1;
 	if (outbox_execv(st, err, "marking an issue created", NULL,
 		"UPDATE issues SET status = 'created', attempts = attempts + 1, next_attempt_at = 0, last_error = NULL,"
 		" rollout_pending = ?1, updated_at = ?2 WHERE id = ?3", "iii", (long long)rollout_pending, time_now(),
-		id) < 0 || outbox_clear_flags(st, id, err) < 0) {
+		id) < 0 || outbox_clear_flags(st, id, err) < 0 ||
+	    /* The comment becomes due in the same transaction: a crash cannot lose it. */
+	    (comment_due && outbox_execv(st, err, "queueing the pull request comment", NULL,
+		"INSERT INTO comments (issue_id, status, due_since, updated_at) VALUES (?1, 'pending', ?2, ?2)"
+		" ON CONFLICT (issue_id) DO NOTHING", "ii", id, time_now()) < 0)) {
 		state_rollback(st);
 		return -1;
 	}

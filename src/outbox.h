@@ -44,8 +44,12 @@ int outbox_record_sheets(struct state *st, long long id, const char *json_array,
 int outbox_inflight_set(struct state *st, long long id, enum outbox_name what, struct error *err);
 int outbox_inflight_get(struct state *st, long long id, enum outbox_name what, bool *set, struct error *err);
 
-/* Delivered: status created, attempts counted, last_error cleared; rollout_pending as given. */
-int outbox_mark_created(struct state *st, long long id, bool rollout_pending, struct error *err);
+/*
+ * Delivered: status created, attempts counted, last_error cleared; rollout_pending as given; with COMMENT_DUE the
+ * pull request comment is queued (outbox_comment.h) in the same transaction.
+ */
+int outbox_mark_created(struct state *st, long long id, bool rollout_pending, bool comment_due,
+	struct error *err);
 /* Transient failure: attempts + 1, next attempt DELAY seconds from now, last_error = MSG; stays pending. */
 int outbox_mark_transient(struct state *st, long long id, const char *msg, long delay, struct error *err);
 /* Permanent failure: status failed, attempts + 1, last_error = MSG. */

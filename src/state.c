@@ -85,6 +85,18 @@ static const char *const schema_steps[] = {
 	/* 2 → 3: a rollout waiting for approval is tried again by later runs, a bounded number of times. */
 	"ALTER TABLE issues ADD COLUMN rollout_attempts INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE issues ADD COLUMN rollout_next_at INTEGER NOT NULL DEFAULT 0;",
+	/* 3 → 4: the pull request comment of a created issue, an outbox step of its own (issue 12). */
+	"CREATE TABLE comments ("
+	"  issue_id INTEGER PRIMARY KEY REFERENCES issues (id),"
+	"  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed', 'skipped')),"
+	"  url TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  inflight INTEGER NOT NULL DEFAULT 0,"
+	"  due_since INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL) STRICT;"
+	"CREATE INDEX comments_status ON comments (status, next_attempt_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(schema_steps) / sizeof(schema_steps[0])))
 
@@ -640,10 +652,12 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 	if (filter == NULL)
 		filter = &none;
 	if (sqlite3_prepare_v2(st->db,
-	    "SELECT id, repository, branch, commit_id, key, title, body, status, attempts, next_attempt_at, "
-	    "last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, rollout_pending, created_at, "
-	    "rollout_attempts FROM issues WHERE (?1 IS NULL OR repository = ?1) AND (?2 IS NULL OR branch = ?2) "
-	    "AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR id = ?4) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
+	    "SELECT id, repository, branch, commit_id, key, title, body, issues.status, issues.attempts, "
+	    "issues.next_attempt_at, issues.last_error, release_name, sheet_names, plan_name, issue_name, rollout_name, "
+	    "rollout_pending, created_at, rollout_attempts, c.status, c.url, c.attempts, c.last_error "
+	    "FROM issues LEFT JOIN comments c ON c.issue_id = issues.id "
+	    "WHERE (?1 IS NULL OR repository = ?1) AND (?2 IS NULL OR branch = ?2) "
+	    "AND (?3 IS NULL OR issues.status = ?3) AND (?4 = 0 OR id = ?4) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK)
 		return state_error(st, err, "listing issues");
 	sqlite3_bind_text(stmt, 1, filter->repository, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, filter->branch, -1, SQLITE_STATIC);
@@ -677,6 +691,10 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 		is->rollout_pending = sqlite3_column_int(stmt, 16) != 0;
 		is->created_at = sqlite3_column_int64(stmt, 17);
 		is->rollout_attempts = (long)sqlite3_column_int64(stmt, 18);
+		is->comment_status = column_dup(stmt, 19);
+		is->comment_url = column_dup(stmt, 20);
+		is->comment_attempts = (long)sqlite3_column_int64(stmt, 21);
+		is->comment_error = column_dup(stmt, 22);
 	}
 	if (rc != SQLITE_DONE) {
 		state_error(st, err, "listing issues");
@@ -760,6 +778,9 @@ state_issue_clear(struct state_issue *is)
 	free(is->body);
 	free(is->status);
 	free(is->last_error);
+	free(is->comment_status);
+	free(is->comment_url);
+	free(is->comment_error);
 	free(is->release_name);
 	free(is->sheet_names);
 	free(is->plan_name);

@@ -111,6 +111,10 @@ struct state_issue {
 	bool rollout_pending;
 	long rollout_attempts;  /* tries of a rollout that waited for approval */
 	long long created_at;
+	char *comment_status;     /* the pull request comment: NULL when none is due, else pending|done|failed|skipped */
+	char *comment_url;
+	long comment_attempts;
+	char *comment_error;
 	struct state_issue_file *files;
 	size_t n_files;
 };

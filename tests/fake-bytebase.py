@@ -598,6 +598,20 @@ def api_get_database(ctx, name):
     return 200, database_obj(d)
 
 
+def api_get_project(ctx, pid):
+    p = need_project(pid)
+    return 200, {"name": p, "title": pid, "state": "ACTIVE"}
+
+
+def api_get_group(ctx, pid, gid):
+    need_project(pid)
+    name = "projects/%s/databaseGroups/%s" % (pid, gid)
+    g = STATE.groups.get(name)
+    if g is None:
+        raise ApiError(5, 'database group "%s" not found' % name)
+    return 200, {"name": name, "title": gid}
+
+
 def api_list_databases(ctx, pid, query):
     check_query(query, "databases")
     p = need_project(pid)
@@ -1037,6 +1051,9 @@ def route_v1(ctx, method, path, query, body):
     routes = [
         ("GET", R(r"/v1/(instances/%s/databases/%s)" % (seg, seg)), lambda m: api_get_database(ctx, m.group(1))),
         ("GET", R(r"/v1/projects/%s/databases" % seg), lambda m: api_list_databases(ctx, m.group(1), query)),
+        ("GET", R(r"/v1/projects/%s" % seg), lambda m: api_get_project(ctx, m.group(1))),
+        ("GET", R(r"/v1/projects/%s/databaseGroups/%s" % (seg, seg)), lambda m: api_get_group(ctx, m.group(1),
+                                                                                          m.group(2))),
         ("GET", R(r"/v1/projects/%s/issues" % seg), lambda m: api_search_issues(ctx, m.group(1), query)),
         ("GET", R(r"/v1/projects/%s/plans" % seg), lambda m: api_list_plans(ctx, m.group(1), query)),
         ("GET", R(r"/v1/(projects/%s/plans/%s)" % (seg, seg)), lambda m: api_get(ctx, m.group(1), STATE.plans)),

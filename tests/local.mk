@@ -61,6 +61,13 @@ check_PROGRAMS += %D%/unit/test-bb
 %C%_unit_test_bb_CFLAGS = $(unit_cflags)
 %C%_unit_test_bb_LDADD = $(unit_ldadd)
 
+# --- unit tests: provider URLs and the comment body (issue: providers) ---
+check_PROGRAMS += %D%/unit/test-provider
+%C%_unit_test_provider_SOURCES = %D%/unit/test-provider.c src/provider_url.c src/provider_body.c src/config.c \
+	src/migration.c src/util.c src/error.c src/log.c
+%C%_unit_test_provider_CFLAGS = $(unit_cflags)
+%C%_unit_test_provider_LDADD = $(unit_ldadd)
+
 TESTS += $(check_PROGRAMS)
 
 # --- integration tests: engine and post-receive hook (issue: engine) ---
@@ -95,6 +102,19 @@ EXTRA_DIST += docs/bytebase-ranges.md
 EXTRA_DIST += %D%/fake-bytebase.py %D%/lib-delivery.sh
 TESTS += $(DELIVERY_TESTS)
 EXTRA_DIST += $(DELIVERY_TESTS)
+
+# --- integration tests: Git provider comments and doctor (issue 12: providers) ---
+PROVIDER_TESTS =
+PROVIDER_TESTS += %D%/t0600-provider-comment.sh
+PROVIDER_TESTS += %D%/t0610-provider-faults.sh
+PROVIDER_TESTS += %D%/t0620-provider-sigkill.sh
+PROVIDER_TESTS += %D%/t0630-provider-failed.sh
+PROVIDER_TESTS += %D%/t0640-doctor.sh
+PROVIDER_TESTS += %D%/t0650-provider-secrets.sh
+PROVIDER_TESTS += %D%/fake-provider-selftest.py
+EXTRA_DIST += %D%/fake-provider.py %D%/lib-provider.sh
+TESTS += $(PROVIDER_TESTS)
+EXTRA_DIST += $(PROVIDER_TESTS)
 
 # --- integration tests: poller and backfill (issue: poller) ---
 POLL_TESTS =
@@ -145,9 +165,9 @@ EXTRA_DIST += $(HARDENING_TESTS)
 FUZZ_SOURCES_COMMON = src/util.c src/util.h src/log.c src/log.h src/error.c src/error.h %D%/fuzz/fuzz.h
 fuzz_cflags = $(unit_cflags) $(FUZZ_CFLAGS) -I$(top_srcdir)/%D%/fuzz
 FUZZ_TARGETS = %D%/fuzz/fuzz-migration-name %D%/fuzz/fuzz-hook-stdin %D%/fuzz/fuzz-config \
-	%D%/fuzz/fuzz-bytebase-reply
+	%D%/fuzz/fuzz-bytebase-reply %D%/fuzz/fuzz-provider-reply
 EXTRA_DIST += %D%/fuzz/run-fuzzers %D%/fuzz/lsan.supp %D%/fuzz/fuzz.h %D%/fuzz/http-replay.h \
-	%D%/fuzz/migration-name %D%/fuzz/hook-stdin %D%/fuzz/config %D%/fuzz/bytebase-reply
+	%D%/fuzz/migration-name %D%/fuzz/hook-stdin %D%/fuzz/config %D%/fuzz/bytebase-reply %D%/fuzz/provider-reply
 if FUZZING
 noinst_PROGRAMS = $(FUZZ_TARGETS)
 %C%_fuzz_fuzz_migration_name_SOURCES = %D%/fuzz/fuzz-migration-name.c src/migration.c $(FUZZ_SOURCES_COMMON)
@@ -166,6 +186,14 @@ noinst_PROGRAMS = $(FUZZ_TARGETS)
 %C%_fuzz_fuzz_bytebase_reply_CFLAGS = $(fuzz_cflags)
 %C%_fuzz_fuzz_bytebase_reply_LDFLAGS = $(FUZZ_CFLAGS)
 %C%_fuzz_fuzz_bytebase_reply_LDADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS)
+# The provider replies (issue 12): the same replay of http.h, every provider's lookup, upsert and check.
+%C%_fuzz_fuzz_provider_reply_SOURCES = %D%/fuzz/fuzz-provider-reply.c %D%/fuzz/http-replay.c \
+	%D%/fuzz/http-replay.h src/provider.c src/provider_github.c src/provider_gitlab.c src/provider_bitbucket.c \
+	src/provider_azure.c src/provider_gitea.c src/provider_url.c src/provider_body.c src/config.c src/migration.c \
+	$(FUZZ_SOURCES_COMMON)
+%C%_fuzz_fuzz_provider_reply_CFLAGS = $(fuzz_cflags)
+%C%_fuzz_fuzz_provider_reply_LDFLAGS = $(FUZZ_CFLAGS)
+%C%_fuzz_fuzz_provider_reply_LDADD = $(LIBCONFIG_LIBS) $(JANSSON_LIBS)
 
 FUZZ_SECONDS = 60
 fuzz: $(FUZZ_TARGETS)

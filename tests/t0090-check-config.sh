@@ -46,7 +46,7 @@ test_expect_success 'several problems are all reported, one FILE:LINE: message e
 	repositories = (
 	  { name = "a"; path = "$TRASH/hr.git"; branch = "main"; base_directory = "bytebase"; project = "a"; group_by = "never"; },
 	  { path = "$TRASH/hr.git"; branch = "main"; base_directory = "bytebase"; project = "b"; },
-	  { name = "c"; path = "$TRASH/hr.git"; url = "https://git.example.com/c.git"; branch = "main"; project = "c"; },
+	  { name = "c"; path = "$TRASH/hr.git"; url = "https://git.example.com/c.git"; comment = true; branch = "main"; project = "c"; },
 	  { name = "a"; path = "$TRASH/crm.git"; branch = "main"; base_directory = "db"; project = "d"; }
 	);
 	EOF

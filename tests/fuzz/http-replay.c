@@ -1,11 +1,12 @@
 /*
- * http-replay.c — http.h for the Bytebase reply fuzzer: no network; each request is answered with the next reply
+ * http-replay.c — http.h for the Bytebase and provider reply fuzzers: no network; each request is answered with the next reply
  * the fuzz target queued (status and body), and fails as a dropped connection once they run out. This is what
  * lets the real reply handling of the Bytebase client (bb_client.c and the flows) run on arbitrary bytes.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http-replay.h"
 #include "util.h"
@@ -68,6 +69,66 @@ http_request(struct http *h, const char *method, const char *path, const char *t
 	resp->len = r->len;
 	resp->retry_after = r->retry_after;
 	return 0;
+}
+
+/*
+ * The provider APIs' calls: the same replies; a reply may begin with lines "next URL" (a Link rel="next"),
+ * "remaining N", "reset N" and "scopes S" for the reply's headers.
+ */
+int
+http_send(struct http *h, const struct http_call *call, struct http_response *resp, struct http_meta *meta,
+	struct error *err)
+{
+	const struct replay_reply *r;
+	const char *p, *end, *nl;
+	size_t n;
+
+	(void)h;
+	if (replay_next >= replay_n)
+		return error_set(err, true, "%s %s: server closed the connection without a reply", call->method,
+			call->url);
+	r = &replay_replies[replay_next++];
+	p = r->body;
+	end = r->body + r->len;
+	while (meta != NULL && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		n = (size_t)(nl - p);
+		if (n > 5 && strncmp(p, "next ", 5) == 0) {
+			free(meta->link_next);
+			meta->link_next = xstrndup(p + 5, n - 5);
+		} else if (n > 10 && strncmp(p, "remaining ", 10) == 0) {
+			meta->ratelimit_remaining = strtol(p + 10, NULL, 10);
+		} else if (n > 6 && strncmp(p, "reset ", 6) == 0) {
+			/* Always an hour away: a fuzzed reset must never make the target sleep in place. */
+			meta->ratelimit_reset = (long long)time(NULL) + 3600 + (strtoll(p + 6, NULL, 10) & 0xffff);
+		} else if (n > 7 && strncmp(p, "scopes ", 7) == 0) {
+			free(meta->oauth_scopes);
+			meta->oauth_scopes = xstrndup(p + 7, n - 7);
+		} else {
+			break;
+		}
+		p = nl + 1;
+	}
+	resp->status = r->status;
+	resp->len = (size_t)(end - p);
+	resp->body = xmalloc(resp->len + 1);
+	memcpy(resp->body, p, resp->len);
+	resp->body[resp->len] = '\0';
+	/* A fuzzed Retry-After must not make the target sleep: waits above the inline bound are never slept. */
+	resp->retry_after = r->retry_after >= 0 ? 3600 : -1;
+	return 0;
+}
+
+void
+http_meta_clear(struct http_meta *meta)
+{
+	if (meta == NULL)
+		return;
+	free(meta->link_next);
+	free(meta->next_page);
+	free(meta->oauth_scopes);
+	meta->link_next = meta->next_page = meta->oauth_scopes = NULL;
+	meta->ratelimit_remaining = -1;
+	meta->ratelimit_reset = -1;
 }
 
 void

@@ -72,7 +72,7 @@ test_every_error_with_line(void)
 		"state_dir = \"relative\";\n"                                   /* 1 */
 		"hook = { deliver = \"later\"; };\n"                              /* 2 */
 		"repositories = (\n"                                             /* 3 */
-		"  { name = \"hr\"; path = \"/a\"; url = \"https://x/y.git\"; },\n" /* 4 */
+		"  { name = \"hr\"; path = \"/a\"; url = \"https://x/y.git\"; comment = \"yes\"; },\n" /* 4 */
 		"  { path = \"/b\"; },\n"                                          /* 5 */
 		"  { name = \"hr\"; path = \"/c\"; group_by = \"pr\"; },\n"          /* 6 */
 		"  { name = \"ok\"; path = \"/d\"; colour = \"blue\"; }\n"           /* 7 */
@@ -87,8 +87,8 @@ test_every_error_with_line(void)
 	want = xasprintf("%s:2: 'deliver' must be one of background | inline | none", path);
 	ok(has_error(&errors, want), "a bad hook.deliver is reported at line 2");
 	free(want);
-	want = xasprintf("%s:4: 'path' and 'url' are exclusive", path);
-	ok(has_error(&errors, want), "path and url together are reported at line 4");
+	want = xasprintf("%s:4: 'comment' must be true or false", path);
+	ok(has_error(&errors, want), "a comment setting that is no boolean is reported at line 4");
 	free(want);
 	want = xasprintf("%s:5: repository entry: missing 'name'", path);
 	ok(has_error(&errors, want), "a missing name is reported at line 5");
