@@ -62,45 +62,18 @@ backfill_progress_cb(size_t commits_done, void *arg)
 	fflush(stderr);
 }
 
+/* Keeps each issue the replay reports: the record is ours, so its contents move into the list. */
 static int
-backfill_collect(const struct state_issue *issue, void *arg)
+backfill_collect(struct state_issue *issue, void *arg)
 {
 	struct backfill_issues *list = arg;
-	struct state_issue *c;
 
 	if (list->len == list->cap) {
 		list->cap = list->cap ? list->cap * 2 : 16;
 		list->items = xrealloc(list->items, list->cap * sizeof(*list->items));
 	}
-	c = &list->items[list->len++];
-	memset(c, 0, sizeof(*c));
-	c->id = issue->id;
-	c->repository = xstrdup(issue->repository);
-	c->branch = xstrdup(issue->branch);
-	c->commit = xstrdup(issue->commit);
-	c->key = xstrdup(issue->key);
-	c->title = xstrdup(issue->title);
-	c->body = xstrdup(issue->body);
-	c->status = xstrdup(issue->status);
-	c->attempts = issue->attempts;
-	c->next_attempt_at = issue->next_attempt_at;
-	c->last_error = xstrdup(issue->last_error);
-	c->release_name = xstrdup(issue->release_name);
-	c->sheet_names = xstrdup(issue->sheet_names);
-	c->plan_name = xstrdup(issue->plan_name);
-	c->bytebase_issue = xstrdup(issue->bytebase_issue);
-	c->rollout_name = xstrdup(issue->rollout_name);
-	c->rollout_pending = issue->rollout_pending;
-	c->created_at = issue->created_at;
-	c->files = xcalloc(issue->n_files ? issue->n_files : 1, sizeof(*c->files));
-	c->n_files = issue->n_files;
-	for (size_t i = 0; i < issue->n_files; i++) {
-		c->files[i].path = xstrdup(issue->files[i].path);
-		c->files[i].version = xstrdup(issue->files[i].version);
-		c->files[i].type = xstrdup(issue->files[i].type);
-		c->files[i].blob = xstrdup(issue->files[i].blob);
-		c->files[i].description = xstrdup(issue->files[i].description);
-	}
+	list->items[list->len++] = *issue;
+	memset(issue, 0, sizeof(*issue));
 	return 0;
 }
 
@@ -270,6 +243,7 @@ cmd_backfill(const struct cli *cli, int argc, char **argv)
 	req.to = &to;
 	req.dry_run = o.dry_run;
 	req.status = cfg->bytebase != NULL ? "pending" : "local";
+	req.max_size = cfg->max_migration_size;
 	if (isatty(STDERR_FILENO) && log_get_level() != LOG_LEVEL_QUIET) {
 		progress.started = progress.last = time_monotonic();
 		req.progress = backfill_progress_cb;

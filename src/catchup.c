@@ -1,45 +1,22 @@
 /*
- * catchup.c — the engine (design §3). Finds the first-parent commits of a tip that the cursor has not seen,
- * reads what each changed directly under the base directory (subtree ids compared first, carried from child to
- * parent so every commit's tree is looked up once), turns new migration files into rollout issues deduplicated by
- * the ledger, and moves the cursor — all in one BEGIN IMMEDIATE transaction, so concurrent hooks and pollers
- * serialize and each sees the cursor the other left.
+ * catchup.c — the engine (design §3). Decides where a branch's catch-up starts (its cursor; without one, the start
+ * record of a push that created it; the push's old id; or nothing), has walk.c find the first-parent commits
+ * since, reads what each changed directly under the base directory, turns new migration files into rollout issues
+ * (text from issue_text.c) deduplicated by the ledger, and moves the cursor — in one BEGIN IMMEDIATE transaction,
+ * so concurrent hooks and pollers serialize and each sees the cursor the other left.
  */
 #include "catchup.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "branch_start.h"
+#include "issue_text.h"
 #include "migration.h"
 #include "repo.h"
+#include "walk.h"
 #include "util.h"
-
-/* One first-parent commit and the id of its base directory's subtree. */
-struct fp_commit {
-	git_oid id;
-	git_oid base;
-	bool has_base;
-};
-
-/* First-parent commits, newest first, and what lies just below the oldest one. */
-struct fp_list {
-	struct fp_commit *items;
-	size_t len;
-	size_t cap;
-	bool has_boundary;      /* the walk stopped at a boundary commit (not at the root) */
-	git_oid boundary_id;
-	git_oid boundary_base;  /* that commit's base subtree id */
-	bool boundary_has_base;
-};
-
-typedef bool (*boundary_fn)(const git_oid *id, void *arg);
-
-/* Sorted commit ids, for "reachable from" tests. */
-struct oidset {
-	git_oid *ids;
-	size_t len;
-	size_t cap;
-};
 
 struct planned_file {
 	char *path;
@@ -47,6 +24,7 @@ struct planned_file {
 	struct migration_name name;
 	void *content;
 	size_t content_len;
+	size_t oversize;        /* > 0: the file's size, over max_migration_size (its content is not read) */
 };
 
 struct planned_issue {
@@ -54,220 +32,19 @@ struct planned_issue {
 	char *key;
 	char *title;
 	char *body;
+	char *error;            /* non-NULL: queued as failed with this error (a file over max_migration_size) */
 	struct planned_file *files;
 	size_t n_files;
 };
 
 struct plan {
+	long max_size;          /* max_migration_size; 0: no limit */
 	struct planned_issue *issues;
 	size_t len;
 	size_t cap;
 	struct strset seen;     /* "path\nblob" queued earlier in this run (the ledger sees them only once written) */
 	bool no_content;        /* a dry run: file contents are never stored, so never read */
 };
-
-static void
-fp_list_free(struct fp_list *l)
-{
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
-static int
-oid_cmp(const void *a, const void *b)
-{
-	return git_oid_cmp(a, b);
-}
-
-static bool
-oidset_contains(const struct oidset *s, const git_oid *id)
-{
-	return s->len > 0 && bsearch(id, s->ids, s->len, sizeof(*s->ids), oid_cmp) != NULL;
-}
-
-static bool
-boundary_outside_set(const git_oid *id, void *arg)
-{
-	return !oidset_contains(arg, id);
-}
-
-struct stop_list {
-	const git_oid *ids[2];
-	size_t n;
-};
-
-static bool
-boundary_in_stops(const git_oid *id, void *arg)
-{
-	const struct stop_list *stops = arg;
-	size_t i;
-
-	for (i = 0; i < stops->n; i++)
-		if (git_oid_equal(stops->ids[i], id))
-			return true;
-	return false;
-}
-
-/*
- * Walks first parents from TIP, stopping before a commit for which is_boundary is true, or at the root. Commits
- * and trees are read raw from the object database (git_commit_parent's parsing and the revwalk are several times
- * slower over long histories); each commit's base subtree id is recorded for plan_commits to compare.
- */
-static int
-walk_first_parents(git_repository *repo, const git_oid *tip, const char *base, boundary_fn is_boundary, void *arg,
-	struct fp_list *out, const struct replay_request *progress, struct error *err)
-{
-	git_odb *odb = NULL;
-	git_oid id, tree, parent;
-	bool has_parent;
-
-	memset(out, 0, sizeof(*out));
-	if (git_repository_odb(&odb, repo) < 0)
-		return repo_error(err, "cannot open the object database");
-	git_oid_cpy(&id, tip);
-	for (;;) {
-		struct fp_commit *fc;
-		bool boundary = is_boundary != NULL && is_boundary(&id, arg);
-
-		if (repo_raw_commit(odb, &id, &tree, &parent, &has_parent, err) != 0)
-			goto fail;
-		if (boundary) {
-			out->has_boundary = true;
-			git_oid_cpy(&out->boundary_id, &id);
-			if (repo_raw_subtree(odb, &tree, base, &out->boundary_base, &out->boundary_has_base, err) != 0)
-				goto fail;
-			break;
-		}
-		if (out->len == out->cap) {
-			out->cap = out->cap ? out->cap * 2 : 64;
-			out->items = xrealloc(out->items, out->cap * sizeof(*out->items));
-		}
-		fc = &out->items[out->len++];
-		git_oid_cpy(&fc->id, &id);
-		if (repo_raw_subtree(odb, &tree, base, &fc->base, &fc->has_base, err) != 0)
-			goto fail;
-		if (progress != NULL && progress->progress != NULL && out->len % 1000 == 0)
-			progress->progress(out->len, progress->progress_arg);
-		if (!has_parent)
-			break;
-		git_oid_cpy(&id, &parent);
-	}
-	git_odb_free(odb);
-	return 0;
-fail:
-	git_odb_free(odb);
-	fp_list_free(out);
-	return -1;
-}
-
-struct hide_refs_ctx {
-	git_revwalk *walk;
-	const struct catchup_request *req;
-};
-
-static int
-hide_ref_cb(const char *name, void *payload)
-{
-	struct hide_refs_ctx *ctx = payload;
-	size_t i;
-
-	if (strcmp(name, ctx->req->ref_name) == 0)
-		return 0;
-	/* A ref this same push updated counts with its value from before the push. */
-	for (i = 0; i < ctx->req->n_pushed; i++) {
-		const struct catchup_pushed_ref *p = &ctx->req->pushed[i];
-
-		if (strcmp(p->ref_name, name) == 0) {
-			if (!p->old_is_zero && git_revwalk_hide(ctx->walk, &p->old) < 0)
-				git_error_clear();
-			return 0;
-		}
-	}
-	if (git_revwalk_hide_ref(ctx->walk, name) < 0)
-		git_error_clear();   /* refs to non-commits (trees, blobs) simply hide nothing */
-	return 0;
-}
-
-/* The commits reachable from TIP but not from the stops (or, when hide_other_refs, from any other ref). */
-static int
-unreachable_set(git_repository *repo, const git_oid *tip, const struct stop_list *stops,
-	const struct catchup_request *hide_other_refs, struct oidset *out, struct error *err)
-{
-	git_revwalk *walk = NULL;
-	git_oid id;
-	size_t i;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (git_revwalk_new(&walk, repo) < 0)
-		return repo_error(err, "cannot start history walk");
-	git_revwalk_sorting(walk, GIT_SORT_NONE);
-	if (git_revwalk_push(walk, tip) < 0) {
-		repo_error(err, "cannot walk from %s", git_oid_tostr_s(tip));
-		goto fail;
-	}
-	for (i = 0; stops != NULL && i < stops->n; i++)
-		if (git_revwalk_hide(walk, stops->ids[i]) < 0)
-			git_error_clear();
-	if (hide_other_refs != NULL) {
-		struct hide_refs_ctx ctx = { walk, hide_other_refs };
-
-		if (git_reference_foreach_name(repo, hide_ref_cb, &ctx) < 0) {
-			repo_error(err, "cannot list references");
-			goto fail;
-		}
-	}
-	while ((rc = git_revwalk_next(&id, walk)) == 0) {
-		if (out->len == out->cap) {
-			out->cap = out->cap ? out->cap * 2 : 64;
-			out->ids = xrealloc(out->ids, out->cap * sizeof(*out->ids));
-		}
-		git_oid_cpy(&out->ids[out->len++], &id);
-	}
-	if (rc != GIT_ITEROVER) {
-		repo_error(err, "history walk from %s failed", git_oid_tostr_s(tip));
-		goto fail;
-	}
-	git_error_clear();
-	qsort(out->ids, out->len, sizeof(*out->ids), oid_cmp);
-	git_revwalk_free(walk);
-	return 0;
-fail:
-	git_revwalk_free(walk);
-	free(out->ids);
-	memset(out, 0, sizeof(*out));
-	return -1;
-}
-
-/*
- * First-parent commits of TIP not reachable from HIDE (or, with hide_other_refs, from any other ref). Fast path:
- * walk first parents until one of WALK_STOPS (a fast-forward). When the walk reaches the root without meeting one
- * (forced update, a merge that moved the old tip off the first-parent line), compute the exact set with a revwalk
- * hiding HIDE, and walk again within it. WALK_STOPS may be fewer than HIDE: from a cursor, the old tip git reports
- * must not end the fast walk (it would hide the commits of a push whose hook never ran).
- */
-static int
-collect_commits(git_repository *repo, const git_oid *tip, const char *base, struct stop_list *walk_stops,
-	struct stop_list *hide, const struct catchup_request *hide_other_refs, struct fp_list *out,
-	const struct replay_request *progress, struct error *err)
-{
-	struct oidset set;
-	int rc;
-
-	if (hide_other_refs == NULL) {
-		if (walk_first_parents(repo, tip, base, walk_stops->n ? boundary_in_stops : NULL, walk_stops, out,
-		    progress, err) != 0)
-			return -1;
-		if (hide->n == 0 || out->has_boundary)
-			return 0;
-		fp_list_free(out);
-	}
-	if (unreachable_set(repo, tip, hide, hide_other_refs, &set, err) != 0)
-		return -1;
-	rc = walk_first_parents(repo, tip, base, boundary_outside_set, &set, out, progress, err);
-	free(set.ids);
-	return rc;
-}
 
 static void
 planned_file_clear(struct planned_file *f)
@@ -292,6 +69,7 @@ plan_free(struct plan *plan)
 		free(pi->key);
 		free(pi->title);
 		free(pi->body);
+		free(pi->error);
 	}
 	free(plan->issues);
 	strset_clear(&plan->seen);
@@ -306,86 +84,14 @@ planned_file_cmp(const void *a, const void *b)
 	return migration_order_cmp(fa->name.version, fa->path, fb->name.version, fb->path);
 }
 
-/* Title from the template: {subject} {repository} {branch} {commit} {short} {path} {version}; at most 200 bytes. */
-static char *
-expand_title(const char *tmpl, const char *subject, const struct repo_config *repo, const char *branch,
-	const char *commit_hex, const struct planned_file *file)
-{
-	struct sbuf sb = SBUF_INIT;
-	const char *p = tmpl;
-
-	while (*p) {
-		const char *close = *p == '{' ? strchr(p, '}') : NULL;
-		size_t n = close ? (size_t)(close - p - 1) : 0;
-		const char *value = NULL;
-
-		if (close != NULL) {
-			if (n == 7 && strncmp(p + 1, "subject", n) == 0)
-				value = subject;
-			else if (n == 10 && strncmp(p + 1, "repository", n) == 0)
-				value = repo->name;
-			else if (n == 6 && strncmp(p + 1, "branch", n) == 0)
-				value = branch;
-			else if (n == 6 && strncmp(p + 1, "commit", n) == 0)
-				value = commit_hex;
-			else if (n == 4 && strncmp(p + 1, "path", n) == 0)
-				value = file ? file->path : "";
-			else if (n == 7 && strncmp(p + 1, "version", n) == 0)
-				value = file ? file->name.version : "";
-			else if (n == 5 && strncmp(p + 1, "short", n) == 0) {
-				sbuf_add(&sb, commit_hex, 12);
-				p = close + 1;
-				continue;
-			}
-		}
-		if (value != NULL) {
-			sbuf_adds(&sb, value);
-			p = close + 1;
-		} else {
-			sbuf_add(&sb, p, 1);
-			p++;
-		}
-	}
-	if (sb.len > 200) {
-		size_t cut = 200;
-
-		while (cut > 0 && ((unsigned char)sb.buf[cut] & 0xC0) == 0x80)
-			cut--;   /* do not split a UTF-8 sequence */
-		sb.buf[cut] = '\0';
-		sb.len = cut;
-	}
-	if (sb.len == 0)
-		sbuf_addf(&sb, "%s", commit_hex);
-	return sbuf_detach(&sb);
-}
-
-static char *
-build_body(const char *commit_body, const struct repo_config *repo, const char *branch, const char *commit_hex,
-	const struct planned_file *files, size_t n_files)
-{
-	struct sbuf sb = SBUF_INIT;
-	size_t i;
-
-	if (commit_body != NULL && commit_body[0] != '\0') {
-		sbuf_adds(&sb, commit_body);
-		while (sb.len > 0 && sb.buf[sb.len - 1] == '\n')
-			sb.buf[--sb.len] = '\0';
-		sbuf_adds(&sb, "\n\n");
-	}
-	sbuf_adds(&sb, "Migration files:\n");
-	for (i = 0; i < n_files; i++)
-		sbuf_addf(&sb, "- %s (version %s, %s)\n", files[i].path, files[i].name.version,
-			migration_type_name(files[i].name.type));
-	sbuf_addf(&sb, "\nbbgitops: %s@%s %s", repo->name, branch, commit_hex);
-	return sbuf_detach(&sb);
-}
-
 static void
 plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *repo, const char *branch,
 	struct planned_file *files, size_t n_files, const char *key)
 {
 	struct planned_issue *pi;
-	char hex[GIT_OID_HEXSZ + 1];
+	struct issue_text_file *shown;
+	char hex[GIT_OID_HEXSZ + 1], *subject, *body;
+	size_t i;
 
 	if (plan->len == plan->cap) {
 		plan->cap = plan->cap ? plan->cap * 2 : 8;
@@ -398,9 +104,34 @@ plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *
 	pi->files = files;
 	pi->n_files = n_files;
 	pi->key = xstrdup(key);
-	pi->title = expand_title(repo->title_template, git_commit_summary(commit) ? git_commit_summary(commit) : "",
-		repo, branch, hex, n_files == 1 && key[0] ? &files[0] : NULL);
-	pi->body = build_body(git_commit_body(commit), repo, branch, hex, files, n_files);
+	subject = issue_text_decode(git_commit_summary(commit), git_commit_message_encoding(commit));
+	body = issue_text_decode(git_commit_body(commit), git_commit_message_encoding(commit));
+	shown = xcalloc(n_files + 1, sizeof(*shown));
+	for (i = 0; i < n_files; i++)
+		shown[i] = (struct issue_text_file){ files[i].path, files[i].name.version,
+			migration_type_name(files[i].name.type) };
+	pi->title = issue_text_title(repo->title_template, subject ? subject : "", repo->name, branch, hex,
+		n_files == 1 && key[0] ? &shown[0] : NULL);
+	pi->body = issue_text_body(body, repo->name, branch, hex, shown, n_files);
+	free(shown);
+	free(subject);
+	free(body);
+	for (i = 0; i < n_files && pi->error == NULL; i++)
+		if (files[i].oversize > 0)
+			pi->error = xasprintf("%s is %zu bytes, over max_migration_size (%ld bytes): not sent to "
+				"Bytebase; split it, or raise max_migration_size and re-queue it", files[i].path,
+				files[i].oversize, plan->max_size);
+}
+
+/* error_prefix with PATH quoted as git quotes file names (control bytes escaped); returns -1. */
+static int
+error_prefix_path(struct error *err, const char *path)
+{
+	char *quoted = str_quote_path(path);
+
+	error_prefix(err, "%s", quoted);
+	free(quoted);
+	return -1;
 }
 
 /*
@@ -408,31 +139,33 @@ plan_add_issue(struct plan *plan, git_commit *commit, const struct repo_config *
  * content read), 0 when it was seen before, -1 on error.
  */
 static int
-plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, const char *branch,
+plan_file(struct state *st, git_repository *repo, const struct repo_config *cfg, const char *branch,
 	const struct repo_change *change, struct planned_file *f, struct plan *plan, struct error *err)
 {
 	char *seen_key;
 	bool in_ledger = false;
+	size_t size = 0;
 	int kept = 1;
 
-	f->path = migration_join_path(rc->base_directory, change->name);
+	f->path = migration_join_path(cfg->base_directory, change->name);
 	git_oid_tostr(f->blob, sizeof(f->blob), &change->blob);
 	seen_key = xasprintf("%s\n%s", f->path, f->blob);
 	if (strset_contains(&plan->seen, seen_key)) {
 		kept = 0;
-	} else if (st != NULL && state_ledger_contains(st, rc->name, branch, f->path, f->blob, &in_ledger, err) != 0) {
+	} else if (st != NULL && state_ledger_contains(st, cfg->name, branch, f->path, f->blob, &in_ledger, err) != 0) {
 		kept = -1;
 	} else if (in_ledger) {
 		kept = 0;
+	} else if (plan->max_size > 0 && repo_blob_size(repo, &change->blob, &size, err) != 0) {
+		kept = error_prefix_path(err, f->path);
+	} else if (plan->max_size > 0 && size > (size_t)plan->max_size) {
+		f->oversize = size;   /* queued, failed; its content is never loaded */
 	} else if (!plan->no_content &&
 	    repo_read_blob(repo, &change->blob, &f->content, &f->content_len, err) != 0) {
-		char *quoted = str_quote_path(f->path);
-
-		kept = error_prefix(err, "%s", quoted);
-		free(quoted);
-	} else {
-		strset_add(&plan->seen, seen_key);
+		kept = error_prefix_path(err, f->path);
 	}
+	if (kept == 1)
+		strset_add(&plan->seen, seen_key);
 	free(seen_key);
 	return kept;
 }
@@ -444,7 +177,7 @@ plan_file(struct state *st, git_repository *repo, const struct repo_config *rc, 
  */
 static int
 plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tree_cache *trees,
-	const struct repo_config *rc, const char *branch, const struct fp_commit *fc, const git_oid *parent_base,
+	const struct repo_config *cfg, const char *branch, const struct walk_commit *fc, const git_oid *parent_base,
 	struct plan *plan, struct error *err)
 {
 	git_commit *commit = NULL;
@@ -464,7 +197,7 @@ plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tr
 
 		if (!migration_parse(changes[i].name, &f->name))
 			continue;
-		kept = plan_file(st, repo, rc, branch, &changes[i], f, plan, err);
+		kept = plan_file(st, repo, cfg, branch, &changes[i], f, plan, err);
 		if (kept <= 0)
 			planned_file_clear(f);
 		if (kept < 0)
@@ -477,16 +210,16 @@ plan_commit(struct state *st, git_repository *repo, git_odb *odb, struct repo_tr
 			goto out;
 		}
 		qsort(files, n_files, sizeof(*files), planned_file_cmp);
-		if (rc->group_by == GROUP_BY_FILE) {
+		if (cfg->group_by == GROUP_BY_FILE) {
 			for (i = 0; i < n_files; i++) {
 				struct planned_file *one = xmalloc(sizeof(*one));
 
 				*one = files[i];
-				plan_add_issue(plan, commit, rc, branch, one, 1, one->path);
+				plan_add_issue(plan, commit, cfg, branch, one, 1, one->path);
 			}
 			free(files);
 		} else {
-			plan_add_issue(plan, commit, rc, branch, files, n_files, "");
+			plan_add_issue(plan, commit, cfg, branch, files, n_files, "");
 		}
 		files = NULL;
 		n_files = 0;
@@ -503,18 +236,18 @@ out:
 
 /* Plans every commit of LIST whose base subtree differs from its first parent's, oldest first. */
 static int
-plan_commits(struct state *st, git_repository *repo, const struct repo_config *rc, const char *branch,
-	const struct fp_list *list, struct plan *plan, struct error *err)
+plan_commits(struct state *st, git_repository *repo, const struct repo_config *cfg, const char *branch,
+	const struct walk_list *list, struct plan *plan, struct error *err)
 {
 	struct repo_tree_cache trees = REPO_TREE_CACHE_INIT;
 	git_odb *odb = NULL;
 	size_t i;
-	int rc2 = 0;
+	int ret = 0;
 
 	if (git_repository_odb(&odb, repo) < 0)
 		return repo_error(err, "cannot open the object database");
 	for (i = list->len; i-- > 0;) {
-		const struct fp_commit *fc = &list->items[i];
+		const struct walk_commit *fc = &list->items[i];
 		bool parent_has;
 		const git_oid *parent_base;
 
@@ -527,20 +260,20 @@ plan_commits(struct state *st, git_repository *repo, const struct repo_config *r
 		}
 		if (!fc->has_base || (parent_has && git_oid_equal(&fc->base, parent_base)))
 			continue;
-		if (plan_commit(st, repo, odb, &trees, rc, branch, fc, parent_has ? parent_base : NULL, plan,
+		if (plan_commit(st, repo, odb, &trees, cfg, branch, fc, parent_has ? parent_base : NULL, plan,
 		    err) != 0) {
-			rc2 = -1;
+			ret = -1;
 			break;
 		}
 	}
 	repo_tree_cache_clear(&trees);
 	git_odb_free(odb);
-	return rc2;
+	return ret;
 }
 
 /* Writes the planned issues and their ledger rows; files the ledger gained meanwhile are dropped. */
 static int
-write_plan(struct state *st, const struct repo_config *rc, const char *branch, const char *status,
+write_plan(struct state *st, const struct repo_config *cfg, const char *branch, const char *status,
 	struct plan *plan, long long *ids, struct catchup_result *res, struct error *err)
 {
 	size_t i, j;
@@ -554,14 +287,15 @@ write_plan(struct state *st, const struct repo_config *rc, const char *branch, c
 
 		ids[i] = 0;
 		git_oid_tostr(hex, sizeof(hex), &pi->commit);
-		ni = (struct state_new_issue){ rc->name, branch, hex, pi->key, pi->title, pi->body, status };
+		ni = (struct state_new_issue){ cfg->name, branch, hex, pi->key, pi->title, pi->body,
+			pi->error ? "failed" : status, pi->error };
 		if (state_issue_insert(st, &ni, &id, err) != 0)
 			return -1;
 		if (id == 0)
 			continue;   /* the same commit's issue exists already: finding it twice never creates it twice */
 		for (j = 0; j < pi->n_files; j++) {
 			struct planned_file *f = &pi->files[j];
-			struct state_new_migration m = { rc->name, branch, f->path, f->blob, f->name.version,
+			struct state_new_migration m = { cfg->name, branch, f->path, f->blob, f->name.version,
 				migration_type_name(f->name.type), f->name.description, hex, id, f->content,
 				f->content_len };
 			bool inserted = false;
@@ -569,20 +303,13 @@ write_plan(struct state *st, const struct repo_config *rc, const char *branch, c
 			if (state_migration_insert(st, &m, &inserted, err) != 0)
 				return -1;
 			queued += inserted;
+			if (inserted && f->oversize > 0 && res->oversized++ == 0)
+				snprintf(res->oversized_path, sizeof(res->oversized_path), "%s", f->path);
 		}
 		if (queued == 0) {
 			/* Every file was queued by someone else meanwhile: drop the empty issue. */
-			sqlite3_stmt *stmt = NULL;
-
-			if (sqlite3_prepare_v2(state_db(st), "DELETE FROM issues WHERE id = ?1", -1, &stmt, NULL) !=
-			    SQLITE_OK)
-				return state_error(st, err, "dropping empty issue");
-			sqlite3_bind_int64(stmt, 1, id);
-			if (sqlite3_step(stmt) != SQLITE_DONE) {
-				sqlite3_finalize(stmt);
-				return state_error(st, err, "dropping empty issue");
-			}
-			sqlite3_finalize(stmt);
+			if (state_issue_drop(st, id, err) != 0)
+				return -1;
 			continue;
 		}
 		ids[i] = id;
@@ -600,157 +327,251 @@ oid_from_hex(git_oid *out, const char *hex, struct error *err)
 	return 0;
 }
 
+/*
+ * The start record of a branch without a cursor, if it is usable: the push it describes landed (its tip is in the
+ * repository: pre-receive may have written it for a push that was then refused) and its starting point still
+ * exists. A later push may have moved or rewound the branch since: the start then serves as a cursor would.
+ */
+static int
+read_start(git_repository *repo, const struct catchup_request *req, struct branch_start *start, bool *found,
+	struct error *err)
+{
+	if (branch_start_read(repo, req->repo->name, req->branch, start, found, err) != 0)
+		return -1;
+	if (*found && (!repo_has_object(repo, &start->tip) ||
+	    (!start->from_root && !repo_has_object(repo, &start->from)))) {
+		branch_start_remove(repo, req->repo->name, req->branch, start);
+		*found = false;
+	}
+	return 0;
+}
+
+int
+catchup_begin(git_repository *repo, const struct catchup_request *req, struct error *err)
+{
+	struct branch_start start;
+	git_oid boundary;
+	bool found = false, has_boundary = false;
+
+	if (req->tip == NULL || !req->created)
+		return 0;
+	if (branch_start_read(repo, req->repo->name, req->branch, &start, &found, err) != 0)
+		return -1;
+	if (found && git_oid_equal(&start.tip, req->tip))
+		return 0;   /* pre-receive recorded it */
+	if (catchup_push_boundary(repo, req, &boundary, &has_boundary, err) != 0)
+		return -1;
+	memset(&start, 0, sizeof(start));
+	git_oid_cpy(&start.tip, req->tip);
+	start.from_root = !has_boundary;
+	if (has_boundary)
+		git_oid_cpy(&start.from, &boundary);
+	return branch_start_write(repo, req->repo->name, req->branch, &start, err);
+}
+
+/* The cursor stays where it is (it is at the tip, or past it). */
+static int
+keep_cursor(struct catchup_result *res, const git_oid *cursor, bool *move)
+{
+	git_oid_cpy(&res->cursor, cursor);
+	res->cursor_set = true;
+	*move = false;
+	return 0;
+}
+
+/*
+ * Inside the transaction: decides where the catch-up starts (the cursor; without one, the branch's start record,
+ * which serves as a cursor; the push's old id; or nothing), collects the first-parent commits, plans and writes
+ * their issues. *move: the cursor is to be set to the tip.
+ */
+static int
+catch_up_locked(struct state *st, git_repository *repo, const struct catchup_request *req,
+	struct catchup_result *res, struct branch_start *start, bool *have_start, bool *move, struct error *err)
+{
+	const struct repo_config *cfg = req->repo;
+	struct walk_list list = { 0 };
+	struct plan plan = { 0 };
+	struct walk_request walk = { .tip = req->tip, .base = req->repo->base_directory };
+	struct walk_other_refs other_refs = { req->ref_name, req->pushed, req->n_pushed };
+	long long *ids = NULL;
+	char cursor_hex[GIT_OID_HEXSZ + 1], tip_hex[GIT_OID_HEXSZ + 1];
+	git_oid cursor;
+	bool have_cursor = false, cursor_row = false;
+	int passed, ret = -1;
+
+	*move = true;
+	plan.max_size = req->max_size;
+	if (state_cursor_get(st, cfg->name, req->branch, cursor_hex, &cursor_row, err) != 0)
+		return -1;
+	if (req->tip == NULL) {
+		res->deleted = true;
+		*move = false;
+		branch_start_remove(repo, cfg->name, req->branch, NULL);
+		return cursor_row ? state_cursor_delete(st, cfg->name, req->branch, err) : 0;
+	}
+	git_oid_tostr(tip_hex, sizeof(tip_hex), req->tip);
+	if (cursor_row) {
+		if (oid_from_hex(&cursor, cursor_hex, err) != 0)
+			return -1;
+		have_cursor = true;
+	} else if (read_start(repo, req, start, have_start, err) != 0) {
+		return -1;
+	} else if (*have_start && !start->from_root) {
+		/* A push created the branch (this one, or one whose hook died): catch up from where it began. */
+		git_oid_cpy(&cursor, &start->from);
+		git_oid_tostr(cursor_hex, sizeof(cursor_hex), &cursor);
+		have_cursor = true;
+	}
+	if (have_cursor) {
+		if (git_oid_equal(&cursor, req->tip))
+			return cursor_row ? keep_cursor(res, &cursor, move) : 0;
+		if (!repo_has_object(repo, &cursor)) {
+			state_event(st, "warning", cfg->name, "%s: cursor commit %s is missing (history rewritten and "
+				"pruned); re-baselined at %s without reporting", req->branch, cursor_hex, tip_hex);
+			res->rebaselined = true;
+			return 0;
+		}
+		/*
+		 * A forced update counts the commits not reachable from the cursor. Not the old tip git reports: when
+		 * it differs from the cursor, the hook of the push that brought it died, and its commits were never
+		 * counted (a rewind now must not hide them); when it was counted, the cursor is past it anyway.
+		 */
+		walk.stops[walk.n_stops++] = &cursor;
+	} else if (*have_start) {
+		;   /* the push that created the branch brought its whole history: from the root */
+	} else if (req->origin == CATCHUP_HOOK && req->created) {
+		walk.other_refs = &other_refs;   /* no start record could be written: the other refs, in the lock */
+	} else if (req->origin == CATCHUP_HOOK && req->old != NULL && repo_has_object(repo, req->old)) {
+		walk.stops[walk.n_stops++] = req->old;
+	} else if (req->origin == CATCHUP_POLL && cfg->start == START_TIP) {
+		res->baseline_only = true;   /* a branch nobody has seen, and no push began it: watch from its tip */
+		return 0;
+	}
+
+	if (walk_first_parent_commits(repo, &walk, &list, err) != 0)
+		goto out;
+	res->commits = list.len;
+	if (list.len == 0 && cursor_row) {
+		passed = git_graph_descendant_of(repo, &cursor, req->tip);
+		if (passed < 0) {
+			repo_error(err, "cannot compare %s with the cursor", tip_hex);
+			goto out;
+		}
+		if (passed == 1) {
+			ret = keep_cursor(res, &cursor, move);   /* a late hook for a tip the cursor has passed */
+			goto out;
+		}
+	}
+	if (plan_commits(st, repo, cfg, req->branch, &list, &plan, err) != 0)
+		goto out;
+	ids = xcalloc(plan.len ? plan.len : 1, sizeof(*ids));
+	if (write_plan(st, cfg, req->branch, req->status, &plan, ids, res, err) != 0)
+		goto out;
+	ret = 0;
+out:
+	free(ids);
+	plan_free(&plan);
+	walk_list_free(&list);
+	return ret;
+}
+
 int
 catchup_branch(struct state *st, git_repository *repo, const struct catchup_request *req,
 	struct catchup_result *res, struct error *err)
 {
-	const struct repo_config *rc = req->repo;
-	struct fp_list list = { 0 };
-	struct plan plan = { 0 };
-	struct stop_list stops = { { NULL, NULL }, 0 }, walk_stops;
-	const struct catchup_request *hide_other_refs = NULL;
-	long long *ids = NULL;
-	char cursor_hex[GIT_OID_HEXSZ + 1], tip_hex[GIT_OID_HEXSZ + 1];
-	git_oid cursor;
-	bool have_cursor = false;
+	char tip_hex[GIT_OID_HEXSZ + 1];
+	struct branch_start start;
+	bool have_start = false, move = false;
+	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
 	if (state_begin_immediate(st, err) != 0)
-		return -1;
-	if (state_cursor_get(st, rc->name, req->branch, cursor_hex, &have_cursor, err) != 0)
-		goto fail;
-	if (req->tip == NULL) {
-		if (have_cursor && state_cursor_delete(st, rc->name, req->branch, err) != 0)
-			goto fail;
-		res->deleted = true;
-		return state_commit(st, err);
+		goto out;
+	if (catch_up_locked(st, repo, req, res, &start, &have_start, &move, err) != 0)
+		goto out;
+	if (move) {
+		git_oid_tostr(tip_hex, sizeof(tip_hex), req->tip);
+		if (state_cursor_set(st, req->repo->name, req->branch, tip_hex, err) != 0)
+			goto out;
+		git_oid_cpy(&res->cursor, req->tip);
+		res->cursor_set = true;
 	}
-	git_oid_tostr(tip_hex, sizeof(tip_hex), req->tip);
-
-	if (have_cursor) {
-		if (oid_from_hex(&cursor, cursor_hex, err) != 0)
-			goto fail;
-		if (git_oid_equal(&cursor, req->tip))
-			goto done;
-		if (!repo_has_object(repo, &cursor)) {
-			state_event(st, "warning", rc->name, "%s: cursor commit %s is missing (history rewritten and "
-				"pruned); re-baselined at %s without reporting", req->branch, cursor_hex, tip_hex);
-			res->rebaselined = true;
-			goto move_cursor;
-		}
-		stops.ids[stops.n++] = &cursor;
-		/* A forced update counts only commits reachable from neither the cursor nor the old tip. */
-		if (req->old != NULL && !git_oid_equal(req->old, &cursor) && repo_has_object(repo, req->old))
-			stops.ids[stops.n++] = req->old;
-	} else if (req->origin == CATCHUP_HOOK && req->created) {
-		hide_other_refs = req;   /* only commits the push introduced: not reachable from any other ref */
-	} else if (req->origin == CATCHUP_HOOK && req->old != NULL && repo_has_object(repo, req->old)) {
-		stops.ids[stops.n++] = req->old;
-	} else if (req->origin == CATCHUP_POLL && rc->start == START_TIP) {
-		res->baseline_only = true;
-		goto move_cursor;
-	}
-
-	/* From a cursor, only the cursor ends the fast walk; a forced update hides the old tip too. */
-	walk_stops = stops;
-	if (have_cursor)
-		walk_stops.n = 1;
-	if (collect_commits(repo, req->tip, rc->base_directory, &walk_stops, &stops, hide_other_refs, &list, NULL,
-	    err) != 0)
-		goto fail;
-	res->commits = list.len;
-	if (list.len == 0 && have_cursor) {
-		int rc2 = git_graph_descendant_of(repo, &cursor, req->tip);
-
-		if (rc2 < 0) {
-			repo_error(err, "cannot compare %s with the cursor", tip_hex);
-			goto fail;
-		}
-		if (rc2 == 1)
-			goto done;   /* a late hook for a tip the cursor has already passed: never move back */
-	}
-	if (plan_commits(st, repo, rc, req->branch, &list, &plan, err) != 0)
-		goto fail;
-	ids = xcalloc(plan.len ? plan.len : 1, sizeof(*ids));
-	if (write_plan(st, rc, req->branch, req->status, &plan, ids, res, err) != 0)
-		goto fail;
-move_cursor:
-	if (state_cursor_set(st, rc->name, req->branch, tip_hex, err) != 0)
-		goto fail;
-	git_oid_cpy(&res->cursor, req->tip);
-	res->cursor_set = true;
-	goto commit;
-done:
-	git_oid_cpy(&res->cursor, &cursor);
-	res->cursor_set = true;
-commit:
 	if (state_commit(st, err) != 0)
-		goto fail;
-	free(ids);
-	plan_free(&plan);
-	fp_list_free(&list);
-	return 0;
-fail:
-	state_rollback(st);
-	free(ids);
-	plan_free(&plan);
-	fp_list_free(&list);
-	error_prefix(err, "%s: %s", rc->name, req->branch);
-	return -1;
+		goto out;
+	/* The cursor now says where the branch is: a start record for this tip has done its job. */
+	if (!have_start && req->created && req->tip != NULL) {
+		memset(&start, 0, sizeof(start));
+		git_oid_cpy(&start.tip, req->tip);
+		have_start = true;
+	}
+	if (have_start)
+		branch_start_remove(repo, req->repo->name, req->branch, &start);
+	ret = 0;
+out:
+	if (ret != 0) {
+		state_rollback(st);
+		memset(res, 0, sizeof(*res));
+		error_prefix(err, "%s: %s", req->repo->name, req->branch);
+	}
+	return ret;
 }
 
-/* A state_issue view of a planned issue, for on_issue callbacks. */
+/* The issue record of planned issue I, for on_issue callbacks: owned (state_issue_clear), like a listed one. */
 static void
-issue_view(const struct plan *plan, size_t i, long long id, const char *status, const char *repository,
-	const char *branch, struct state_issue *out, char *commit_hex)
+issue_record(const struct plan *plan, size_t i, long long id, const char *status, const char *repository,
+	const char *branch, struct state_issue *out)
 {
 	const struct planned_issue *pi = &plan->issues[i];
+	char hex[GIT_OID_HEXSZ + 1];
 	size_t j;
 
 	memset(out, 0, sizeof(*out));
-	git_oid_tostr(commit_hex, GIT_OID_HEXSZ + 1, &pi->commit);
+	git_oid_tostr(hex, sizeof(hex), &pi->commit);
 	out->id = id;
-	out->repository = (char *)repository;
-	out->branch = (char *)branch;
-	out->commit = commit_hex;
-	out->key = pi->key;
-	out->title = pi->title;
-	out->body = pi->body;
-	out->status = (char *)status;
+	out->repository = xstrdup(repository);
+	out->branch = xstrdup(branch);
+	out->commit = xstrdup(hex);
+	out->key = xstrdup(pi->key);
+	out->title = xstrdup(pi->title);
+	out->body = xstrdup(pi->body);
+	out->status = xstrdup(pi->error != NULL && status != NULL ? "failed" : status);
+	out->last_error = xstrdup(status != NULL ? pi->error : NULL);
 	out->files = xcalloc(pi->n_files ? pi->n_files : 1, sizeof(*out->files));
 	out->n_files = pi->n_files;
 	for (j = 0; j < pi->n_files; j++) {
-		out->files[j].path = pi->files[j].path;
-		out->files[j].version = pi->files[j].name.version;
-		out->files[j].type = (char *)migration_type_name(pi->files[j].name.type);
-		out->files[j].blob = (char *)pi->files[j].blob;
-		out->files[j].description = pi->files[j].name.description;
+		out->files[j].path = xstrdup(pi->files[j].path);
+		out->files[j].version = xstrdup(pi->files[j].name.version);
+		out->files[j].type = xstrdup(migration_type_name(pi->files[j].name.type));
+		out->files[j].blob = xstrdup(pi->files[j].blob);
+		out->files[j].description = xstrdup(pi->files[j].name.description);
 	}
 }
 
 int
 catchup_replay(struct state *st, git_repository *repo, const struct replay_request *req,
-	int (*on_issue)(const struct state_issue *issue, void *arg), void *arg, struct catchup_result *res,
+	int (*on_issue)(struct state_issue *issue, void *arg), void *arg, struct catchup_result *res,
 	struct error *err)
 {
-	const struct repo_config *rc = req->repo;
-	struct stop_list stops = { { req->from, NULL }, req->from ? 1 : 0 };
-	struct fp_list list = { 0 };
+	const struct repo_config *cfg = req->repo;
+	struct walk_request walk = { .tip = req->to, .base = req->repo->base_directory, .stops = { req->from },
+		.n_stops = req->from ? 1 : 0, .progress = req->progress, .progress_arg = req->progress_arg };
+	struct walk_list list = { 0 };
 	struct plan plan = { 0 };
 	long long *ids = NULL;
 	size_t i;
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
+	plan.max_size = req->max_size;
 	/* Scanning reads git only (and the ledger, read-only): no write lock is held while it runs. */
-	if (collect_commits(repo, req->to, rc->base_directory, &stops, &stops, NULL, &list, req, err) != 0)
+	if (walk_first_parent_commits(repo, &walk, &list, err) != 0)
 		goto out;
 	res->commits = list.len;
 	plan.no_content = req->dry_run;
 	/* One read transaction for the ledger's many lookups (one lock, one snapshot, not one per file). */
 	if (st != NULL && state_begin_read(st, err) != 0)
 		goto out;
-	if (plan_commits(st, repo, rc, req->branch, &list, &plan, err) != 0) {
+	if (plan_commits(st, repo, cfg, req->branch, &list, &plan, err) != 0) {
 		if (st != NULL)
 			state_rollback(st);
 		goto out;
@@ -765,35 +586,34 @@ catchup_replay(struct state *st, git_repository *repo, const struct replay_reque
 	} else {
 		if (state_begin_immediate(st, err) != 0)
 			goto out;
-		if (write_plan(st, rc, req->branch, req->status, &plan, ids, res, err) != 0 ||
+		if (write_plan(st, cfg, req->branch, req->status, &plan, ids, res, err) != 0 ||
 		    state_commit(st, err) != 0) {
 			state_rollback(st);
 			goto out;
 		}
 	}
 	for (i = 0; on_issue != NULL && i < plan.len; i++) {
-		struct state_issue view;
-		char hex[GIT_OID_HEXSZ + 1];
-		int rc2;
+		struct state_issue record;
+		int stop;
 
 		if (!req->dry_run && ids[i] == 0)
 			continue;
-		issue_view(&plan, i, req->dry_run ? 0 : ids[i], req->dry_run ? NULL : req->status, rc->name,
-			req->branch, &view, hex);
-		rc2 = on_issue(&view, arg);
-		free(view.files);
-		if (rc2 != 0) {
-			ret = rc2;
+		issue_record(&plan, i, req->dry_run ? 0 : ids[i], req->dry_run ? NULL : req->status, cfg->name,
+			req->branch, &record);
+		stop = on_issue(&record, arg);
+		state_issue_clear(&record);
+		if (stop != 0) {
+			ret = stop;
 			goto out;
 		}
 	}
 	ret = 0;
 out:
 	if (ret < 0)
-		error_prefix(err, "%s: %s", rc->name, req->branch);
+		error_prefix(err, "%s: %s", cfg->name, req->branch);
 	free(ids);
 	plan_free(&plan);
-	fp_list_free(&list);
+	walk_list_free(&list);
 	return ret;
 }
 
@@ -801,15 +621,16 @@ int
 catchup_push_boundary(git_repository *repo, const struct catchup_request *req, git_oid *boundary,
 	bool *has_boundary, struct error *err)
 {
-	struct stop_list stops = { { req->old, NULL }, req->old != NULL ? 1 : 0 };
-	struct fp_list list = { 0 };
+	struct walk_other_refs other_refs = { req->ref_name, req->pushed, req->n_pushed };
+	struct walk_request walk = { .tip = req->tip, .base = req->repo->base_directory, .stops = { req->old },
+		.n_stops = req->old != NULL ? 1 : 0, .other_refs = req->created ? &other_refs : NULL };
+	struct walk_list list = { 0 };
 
-	if (collect_commits(repo, req->tip, req->repo->base_directory, &stops, &stops, req->created ? req : NULL,
-	    &list, NULL, err) != 0)
+	if (walk_first_parent_commits(repo, &walk, &list, err) != 0)
 		return -1;
 	*has_boundary = list.has_boundary;
 	if (list.has_boundary)
 		git_oid_cpy(boundary, &list.boundary_id);
-	fp_list_free(&list);
+	walk_list_free(&list);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "log.h"
 #include "issue_json.h"
 #include "log.h"
 #include "state.h"

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "log.h"
 #include "metrics.h"
 #include "remote.h"
 #include "state.h"
@@ -19,12 +20,19 @@
 
 static const char *const statuses[] = { "local", "pending", "created", "failed", "skipped" };
 
+static void
+add_count(const char *status, long long count, void *arg)
+{
+	if (status != NULL)
+		json_object_set_new(arg, status, json_integer(count));
+}
+
 static json_t *
 repo_status(struct state *st, const struct repo_config *r, struct error *err)
 {
 	json_t *obj = json_object(), *branches = json_array(), *counts = json_object();
-	sqlite3_stmt *stmt = NULL;
-	size_t i;
+	struct state_cursor *cursors = NULL;
+	size_t i, n = 0;
 
 	json_object_set_new(obj, "name", json_string(r->name));
 	if (r->path != NULL) {
@@ -37,80 +45,52 @@ repo_status(struct state *st, const struct repo_config *r, struct error *err)
 	}
 	json_object_set_new(obj, "branch", json_string(r->branch));
 	json_object_set_new(obj, "base_directory", json_string(r->base_directory));
-	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
-		json_object_set_new(counts, statuses[i], json_integer(0));
-	if (st != NULL) {
-		if (sqlite3_prepare_v2(state_db(st), "SELECT branch, commit_id, updated_at FROM cursors "
-		    "WHERE repository = ?1 ORDER BY branch", -1, &stmt, NULL) != SQLITE_OK)
-			goto fail;
-		sqlite3_bind_text(stmt, 1, r->name, -1, SQLITE_STATIC);
-		while (sqlite3_step(stmt) == SQLITE_ROW)
-			json_array_append_new(branches, json_pack("{s:s, s:s, s:I}",
-				"branch", (const char *)sqlite3_column_text(stmt, 0),
-				"cursor", (const char *)sqlite3_column_text(stmt, 1),
-				"updated_at", (json_int_t)sqlite3_column_int64(stmt, 2)));
-		sqlite3_finalize(stmt);
-		if (sqlite3_prepare_v2(state_db(st), "SELECT status, count(*) FROM issues WHERE repository = ?1 "
-		    "GROUP BY status", -1, &stmt, NULL) != SQLITE_OK)
-			goto fail;
-		sqlite3_bind_text(stmt, 1, r->name, -1, SQLITE_STATIC);
-		while (sqlite3_step(stmt) == SQLITE_ROW)
-			json_object_set_new(counts, (const char *)sqlite3_column_text(stmt, 0),
-				json_integer(sqlite3_column_int64(stmt, 1)));
-		sqlite3_finalize(stmt);
-	}
 	json_object_set_new(obj, "branches", branches);
 	json_object_set_new(obj, "issues", counts);
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		json_object_set_new(counts, statuses[i], json_integer(0));
+	if (st == NULL)
+		return obj;
+	if (state_cursors_list(st, r->name, &cursors, &n, err) != 0 ||
+	    state_issue_counts(st, r->name, add_count, counts, err) != 0) {
+		state_cursors_free(cursors, n);
+		json_decref(obj);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(branches, json_pack("{s:s, s:s, s:I}", "branch", cursors[i].branch,
+			"cursor", cursors[i].commit, "updated_at", (json_int_t)cursors[i].updated_at));
+	state_cursors_free(cursors, n);
 	return obj;
-fail:
-	state_error(st, err, "reading status");
-	json_decref(obj);
-	json_decref(branches);
-	json_decref(counts);
-	return NULL;
+}
+
+static void
+add_event(long long time, const char *level, const char *repository, const char *message, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:s?, s:s?, s:s?}", "time", (json_int_t)time, "level", level,
+		"repository", repository, "message", message));
 }
 
 static json_t *
 recent_events(struct state *st, struct error *err)
 {
 	json_t *events = json_array();
-	sqlite3_stmt *stmt = NULL;
 
-	if (st == NULL)
-		return events;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT time, level, repository, message FROM "
-	    "(SELECT * FROM events ORDER BY id DESC LIMIT ?1) ORDER BY id", -1, &stmt, NULL) != SQLITE_OK) {
-		state_error(st, err, "reading events");
+	if (st != NULL && state_events_recent(st, STATUS_EVENTS, add_event, events, err) != 0) {
 		json_decref(events);
 		return NULL;
 	}
-	sqlite3_bind_int(stmt, 1, STATUS_EVENTS);
-	while (sqlite3_step(stmt) == SQLITE_ROW) {
-		const char *repo = (const char *)sqlite3_column_text(stmt, 2);
-
-		json_array_append_new(events, json_pack("{s:I, s:s, s:s?, s:s}",
-			"time", (json_int_t)sqlite3_column_int64(stmt, 0),
-			"level", (const char *)sqlite3_column_text(stmt, 1),
-			"repository", repo,
-			"message", (const char *)sqlite3_column_text(stmt, 3)));
-	}
-	sqlite3_finalize(stmt);
 	return events;
 }
 
 static char *
 setting(struct state *st, const char *key)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct error err = ERROR_INIT;
 	char *value = NULL;
 
-	if (st == NULL ||
-	    sqlite3_prepare_v2(state_db(st), "SELECT value FROM settings WHERE key = ?1", -1, &stmt, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != NULL)
-		value = xstrdup((const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
+	if (st != NULL && state_setting_get(st, key, &value, &err) != 0)
+		log_warnx("%s", err.msg);
 	return value;
 }
 
@@ -201,12 +181,12 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 		return rc;
 	rc = 1;
 	if (cli_open_existing_state(cfg, &st, &exists, &err) != 0) {
-		fprintf(stderr, "bbgitops: %s\n", err.msg);
+		log_warnx("%s", err.msg);
 		goto out;
 	}
 	if (prometheus) {
 		if (metrics_format(cfg, st, time_now(), &metrics, &err) < 0) {
-			fprintf(stderr, "bbgitops: %s\n", err.msg);
+			log_warnx("%s", err.msg);
 			goto out;
 		}
 		fputs(sbuf_str(&metrics), stdout);
@@ -240,14 +220,14 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 		json_t *r = repo_status(st, &cfg->repos[i], &err);
 
 		if (r == NULL) {
-			fprintf(stderr, "bbgitops: %s\n", err.msg);
+			log_warnx("%s", err.msg);
 			goto out;
 		}
 		json_array_append_new(repos, r);
 	}
 	events = recent_events(st, &err);
 	if (events == NULL) {
-		fprintf(stderr, "bbgitops: %s\n", err.msg);
+		log_warnx("%s", err.msg);
 		goto out;
 	}
 	json_object_set_new(status, "events", events);

@@ -658,7 +658,8 @@ check_duplicate_names(struct parser *p, struct config *cfg, const config_setting
 	free(sorted);
 }
 
-static const char *const top_keys[] = { "state_dir", "bytebase", "hook", "poll", "repositories", NULL };
+static const char *const top_keys[] = { "state_dir", "bytebase", "hook", "poll", "repositories",
+	"max_migration_size", NULL };
 static const char *const hook_keys[] = { "deliver", NULL };
 static const char *const poll_keys[] = { "interval", "jitter", "timeout", "metrics_file", NULL };
 
@@ -680,6 +681,8 @@ parse_root(struct parser *p, config_t *lc, struct config *cfg)
 	s = config_setting_get_member(root, "bytebase");
 	if (s != NULL)
 		cfg->bytebase = parse_bytebase(p, s);
+	cfg->max_migration_size = get_long(p, root, "max_migration_size", CONFIG_MAX_MIGRATION_SIZE, 1024,
+		64L * 1024 * 1024);
 
 	cfg->hook_deliver = HOOK_DELIVER_BACKGROUND;
 	s = config_setting_get_member(root, "hook");

@@ -57,6 +57,13 @@ struct bytebase_config {
 	char *ca_file;            /* or NULL */
 };
 
+/*
+ * Default max_migration_size: 16 MiB. Bytebase keeps a statement in one sheet and echoes it (base64, a third
+ * larger) in its replies; the client sizes its reply cap from what it sent, so the limit is about the server and
+ * the state database, not the client.
+ */
+#define CONFIG_MAX_MIGRATION_SIZE (16L * 1024 * 1024)
+
 struct config {
 	char *file;
 	char *state_dir;
@@ -65,6 +72,7 @@ struct config {
 	long poll_interval;
 	long poll_jitter;
 	long poll_timeout;
+	long max_migration_size;            /* bytes; a larger migration file is refused (pre-receive) or failed */
 	char *poll_metrics_file;   /* written after every poll cycle (Prometheus textfile), or NULL */
 	struct repo_config *repos;
 	size_t n_repos;

@@ -26,10 +26,10 @@ struct work_item {
 	const char *branch;
 };
 
-struct catchup_pushed_ref *
+struct walk_pushed_ref *
 hook_pushed_refs(const struct ref_update *updates, size_t n)
 {
-	struct catchup_pushed_ref *pushed = xcalloc(n + 1, sizeof(*pushed));
+	struct walk_pushed_ref *pushed = xcalloc(n + 1, sizeof(*pushed));
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -83,6 +83,9 @@ report_result(const struct work_item *w, bool several_entries, const struct catc
 		snprintf(label, sizeof(label), "%s@%s", w->repo->name, w->branch);
 	else
 		snprintf(label, sizeof(label), "%s", w->branch);
+	if (res->oversized > 0)
+		log_warnx("%s: %s is over max_migration_size: queued as a failed issue, not sent to Bytebase%s", label,
+			res->oversized_path, res->oversized > 1 ? " (and more: see bbgitops issues --status failed)" : "");
 	if (res->rebaselined)
 		log_warnx("%s: the cursor's commit is gone (history rewritten and pruned); re-baselined at %.12s",
 			label, git_oid_tostr_s(&res->cursor));
@@ -92,12 +95,15 @@ report_result(const struct work_item *w, bool several_entries, const struct catc
 			plural(res->issues, "issue", "issues"));
 }
 
+/* The catch-up request of work item W (its tip peeled to a commit into *tip). */
 static int
-catch_up_item(struct state *st, git_repository *git, const struct config *cfg, const struct work_item *w,
-	const struct catchup_pushed_ref *pushed, size_t n_pushed, struct catchup_result *res, struct error *err)
+item_request(git_repository *git, const struct config *cfg, const struct work_item *w,
+	const struct walk_pushed_ref *pushed, size_t n_pushed, struct catchup_request *req, git_oid *tip,
+	git_oid *old_id, struct error *err)
 {
-	git_oid new_id, old_id, tip;
-	struct catchup_request req = {
+	git_oid new_id;
+
+	*req = (struct catchup_request){
 		.repo = w->repo,
 		.branch = w->branch,
 		.ref_name = w->update->ref,
@@ -105,19 +111,18 @@ catch_up_item(struct state *st, git_repository *git, const struct config *cfg, c
 		.n_pushed = n_pushed,
 		.origin = CATCHUP_HOOK,
 		.status = cfg->bytebase ? "pending" : "local",
+		.max_size = cfg->max_migration_size,
 	};
-
 	if (!str_is_zero_oid(w->update->new_hex)) {
-		if (git_oid_fromstr(&new_id, w->update->new_hex) < 0 || repo_peel_commit(git, &new_id, &tip, err) != 0)
+		if (git_oid_fromstr(&new_id, w->update->new_hex) < 0 || repo_peel_commit(git, &new_id, tip, err) != 0)
 			return error_prefix(err, "%s", w->update->ref);
-		req.tip = &tip;
+		req->tip = tip;
 	}
-	if (str_is_zero_oid(w->update->old_hex)) {
-		req.created = true;
-	} else if (git_oid_fromstr(&old_id, w->update->old_hex) == 0) {
-		req.old = &old_id;
-	}
-	return catchup_branch(st, git, &req, res, err);
+	if (str_is_zero_oid(w->update->old_hex))
+		req->created = true;
+	else if (git_oid_fromstr(old_id, w->update->old_hex) == 0)
+		req->old = old_id;
+	return 0;
 }
 
 static void
@@ -158,26 +163,55 @@ static void
 run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, struct work_item *items,
 	size_t n_items, const struct ref_update *updates, size_t n_updates)
 {
-	struct catchup_pushed_ref *pushed = hook_pushed_refs(updates, n_updates);
+	struct walk_pushed_ref *pushed = hook_pushed_refs(updates, n_updates);
+	struct item_req {
+		struct catchup_request req;
+		git_oid tip, old;
+	} *reqs = NULL;
+	bool *ok = NULL;
+	struct strlist failed = STRLIST_INIT;   /* "repository\terror" of items that failed before the state opened */
 	struct error err = ERROR_INIT;
 	struct state *st = NULL;
 	git_repository *git = NULL;
 	size_t i, queued = 0;
 
+	if (repo_library_init(&err) != 0 || repo_open(git_dir, &git, &err) != 0) {
+		log_warnx("%s", err.msg);
+		goto out;
+	}
+	reqs = xcalloc(n_items, sizeof(*reqs));
+	ok = xcalloc(n_items, sizeof(*ok));
+	/* First, before the state is touched: where each branch this push created begins (catchup_begin). */
+	for (i = 0; i < n_items; i++) {
+		error_clear(&err);
+		if (item_request(git, cfg, &items[i], pushed, n_updates, &reqs[i].req, &reqs[i].tip, &reqs[i].old,
+		    &err) != 0) {
+			log_warnx("%s (the next push or poll catches up)", err.msg);
+			strlist_pushf(&failed, "%s\t%s", items[i].repo->name, err.msg);
+			continue;
+		}
+		ok[i] = true;
+		if (catchup_begin(git, &reqs[i].req, &err) != 0)
+			log_warnx("%s: cannot record where the new branch begins: %s", items[i].branch, err.msg);
+	}
 	if (state_open(cfg->state_dir, &st, &err) != 0) {
 		log_warnx("%s (nothing queued; the next push or poll catches up)", err.msg);
 		goto out;
 	}
 	state_defer_sync(st);
-	if (repo_library_init(&err) != 0 || repo_open(git_dir, &git, &err) != 0) {
-		log_warnx("%s", err.msg);
-		goto out;
+	for (i = 0; i < failed.len; i++) {
+		char *tab = strchr(failed.items[i], '\t');
+
+		*tab = '\0';
+		state_event(st, "error", failed.items[i], "post-receive: %s", tab + 1);
 	}
 	for (i = 0; i < n_items; i++) {
 		struct catchup_result res;
 
+		if (!ok[i])
+			continue;
 		error_clear(&err);
-		if (catch_up_item(st, git, cfg, &items[i], pushed, n_updates, &res, &err) != 0) {
+		if (catchup_branch(st, git, &reqs[i].req, &res, &err) != 0) {
 			log_warnx("%s (the next push or poll catches up)", err.msg);
 			state_event(st, "error", items[i].repo->name, "post-receive: %s", err.msg);
 			continue;
@@ -193,6 +227,9 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 out:
 	git_repository_free(git);
 	state_close(st);
+	free(reqs);
+	free(ok);
+	strlist_clear(&failed);
 	free(pushed);
 }
 

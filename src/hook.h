@@ -28,7 +28,7 @@ size_t hook_read_updates(FILE *in, struct ref_update **out);
 void hook_updates_free(struct ref_update *updates, size_t n);
 
 /* Every ref of the push with its value before it, for the engine (new array, caller frees; refs borrowed). */
-struct catchup_pushed_ref *hook_pushed_refs(const struct ref_update *updates, size_t n);
+struct walk_pushed_ref *hook_pushed_refs(const struct ref_update *updates, size_t n);
 
 /* $GIT_DIR, or "." (git runs hooks inside the repository). */
 const char *hook_git_dir(void);

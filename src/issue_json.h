@@ -9,7 +9,10 @@
 
 #include "state.h"
 
-/* A new JSON object for the issue; id <= 0 and status NULL are printed as null. */
+/*
+ * A new JSON object for the issue (NULL when jansson fails); id <= 0 and status NULL are printed as null, text
+ * that is not valid UTF-8 with U+FFFD.
+ */
 json_t *issue_json(const struct state_issue *issue);
 
 /* Writes a JSON array of the issues to fp, followed by a newline. Returns 0, or -1 on a write error. */

@@ -10,7 +10,7 @@ bbgitops_common_sources = \
 	%D%/util.c %D%/util.h \
 	%D%/config.c %D%/config.h \
 	%D%/migration.c %D%/migration.h \
-	%D%/state.c %D%/state.h \
+	%D%/state.c %D%/state.h %D%/state_internal.h \
 	%D%/state_metrics.c %D%/state_metrics.h
 
 noinst_LIBRARIES += libbbgitops-common.a
@@ -22,6 +22,9 @@ bbgitops_common_lib = libbbgitops-common.a $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(J
 bbgitops_git_sources = \
 	%D%/repo.c %D%/repo.h \
 	%D%/catchup.c %D%/catchup.h \
+	%D%/branch_start.c %D%/branch_start.h \
+	%D%/walk.c %D%/walk.h \
+	%D%/issue_text.c %D%/issue_text.h \
 	%D%/issue_json.c %D%/issue_json.h
 
 # Delivery to Bytebase (http, API dialects, outbox, the deliver command).
@@ -31,7 +34,7 @@ bbgitops_delivery_sources = \
 	%D%/bb_targets.c %D%/bb_targets.h \
 	%D%/bb_flow.c %D%/bb_flow.h \
 	%D%/bb_flow_steps.c %D%/bb_flow_specs.c %D%/bb_flow_release.c \
-	%D%/outbox.c %D%/outbox.h \
+	%D%/state_outbox.c %D%/outbox.h \
 	%D%/deliver.c %D%/deliver.h \
 	%D%/cmd_deliver.c %D%/commands.h \
 	$(bbgitops_provider_sources)
@@ -43,7 +46,7 @@ bbgitops_provider_sources = \
 	%D%/provider.c %D%/provider.h %D%/provider_impl.h \
 	%D%/provider_github.c %D%/provider_gitlab.c %D%/provider_bitbucket.c \
 	%D%/provider_azure.c %D%/provider_gitea.c \
-	%D%/outbox_comment.c %D%/outbox_comment.h \
+	%D%/state_outbox_comment.c %D%/outbox_comment.h \
 	%D%/deliver_comment.c %D%/deliver_comment.h \
 	%D%/cmd_doctor.c
 

@@ -119,42 +119,24 @@ poll_cursors_clear(struct poll_cursors *c)
 static int
 poll_cursors_load(struct state *st, const char *repository, struct poll_cursors *out, struct error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	size_t cap = 0;
-	int rc, rv = -1;
+	struct state_cursor *rows = NULL;
+	size_t n = 0, i;
 
-	if (sqlite3_prepare_v2(state_db(st), "SELECT branch, commit_id FROM cursors WHERE repository = ?1", -1,
-		&stmt, NULL) != SQLITE_OK) {
-		state_error(st, err, "reading cursors");
-		goto out;
-	}
-	sqlite3_bind_text(stmt, 1, repository, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *branch = (const char *)sqlite3_column_text(stmt, 0);
-		const char *hex = (const char *)sqlite3_column_text(stmt, 1);
-		struct poll_cursor *pc;
+	if (state_cursors_list(st, repository, &rows, &n, err) != 0)
+		return -1;
+	out->items = xcalloc(n + 1, sizeof(*out->items));
+	for (i = 0; i < n; i++) {
+		struct poll_cursor *pc = &out->items[out->len];
 
-		if (branch == NULL || hex == NULL)
+		if (git_oid_fromstr(&pc->commit, rows[i].commit) < 0)
 			continue;
-		if (out->len == cap) {
-			cap = cap ? cap * 2 : 4;
-			out->items = xrealloc(out->items, cap * sizeof(*out->items));
-		}
-		pc = &out->items[out->len];
-		if (git_oid_fromstr(&pc->commit, hex) < 0)
-			continue;
-		pc->branch = xstrdup(branch);
+		pc->branch = rows[i].branch;
+		rows[i].branch = NULL;
 		pc->seen = false;
 		out->len++;
 	}
-	if (rc != SQLITE_DONE) {
-		state_error(st, err, "reading cursors");
-		goto out;
-	}
-	rv = 0;
-out:
-	sqlite3_finalize(stmt);
-	return rv;
+	state_cursors_free(rows, n);
+	return 0;
 }
 
 static struct poll_cursor *
@@ -180,6 +162,10 @@ poll_report(const struct repo_config *rc, const char *branch, const struct catch
 			branch, hex);
 	else if (res->baseline_only)
 		log_info("%s@%s: first poll; watching from %.12s", rc->name, branch, hex);
+	if (res->oversized > 0)
+		log_warnx("%s@%s: %s is over max_migration_size: queued as a failed issue, not sent to Bytebase%s",
+			rc->name, branch, res->oversized_path,
+			res->oversized > 1 ? " (and more: see bbgitops issues --status failed)" : "");
 	if (res->issues > 0)
 		log_info("%s@%s: %zu migration%s queued as %zu rollout issue%s", rc->name, branch, res->migrations,
 			res->migrations == 1 ? "" : "s", res->issues, res->issues == 1 ? "" : "s");
@@ -188,7 +174,7 @@ poll_report(const struct repo_config *rc, const char *branch, const struct catch
 /* Catches BRANCH up to TIP (NULL: deleted) and keeps the mirror's pin (MIRROR non-NULL) on the cursor. */
 static int
 poll_branch(struct state *st, git_repository *repo, bool mirror, const struct repo_config *rc, const char *branch,
-	const git_oid *tip, const char *status, struct error *err)
+	const git_oid *tip, const char *status, long max_size, struct error *err)
 {
 	struct catchup_request req = { 0 };
 	struct catchup_result res;
@@ -204,6 +190,7 @@ poll_branch(struct state *st, git_repository *repo, bool mirror, const struct re
 	req.ref_name = ref_name;
 	req.origin = CATCHUP_POLL;
 	req.status = status;
+	req.max_size = max_size;
 	if (catchup_branch(st, repo, &req, &res, err) < 0) {
 		error_prefix(err, "%s@%s", rc->name, branch);
 		goto out;
@@ -317,7 +304,7 @@ poll_repo(const struct config *cfg, struct state *st, const struct repo_config *
 			error_prefix(&e, "%s@%s", rc->name, branch);
 			goto failed;
 		}
-		if (poll_branch(st, repo, mirror, rc, branch, &tip, status, &e) < 0)
+		if (poll_branch(st, repo, mirror, rc, branch, &tip, status, cfg->max_migration_size, &e) < 0)
 			goto failed;
 		goto next;
 failed:
@@ -335,7 +322,7 @@ next:
 
 		if (pc->seen || !config_branch_matches(rc, pc->branch))
 			continue;
-		if (poll_branch(st, repo, mirror, rc, pc->branch, NULL, status, &e) < 0) {
+		if (poll_branch(st, repo, mirror, rc, pc->branch, NULL, status, cfg->max_migration_size, &e) < 0) {
 			if (failed++ == 0)
 				*err = e;
 			else

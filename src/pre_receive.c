@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "branch_start.h"
 #include "catchup.h"
 #include "commands.h"
 #include "hook.h"
@@ -67,6 +68,8 @@ is_sql_name(const char *path)
 }
 
 struct check {
+	git_repository *git;
+	long max_size;             /* max_migration_size */
 	const struct repo_config *repo;
 	const char *branch;
 	const char *ref;
@@ -100,6 +103,7 @@ check_delta(struct check *c, const git_diff_delta *d, struct error *err)
 	char *path = migration_join_path(c->repo->base_directory, rel);
 	struct migration_name m = { 0 };
 	bool delivered = false;
+	size_t size = 0;
 	int rc = 0;
 
 	if (!is_sql_name(rel))
@@ -132,6 +136,13 @@ check_delta(struct check *c, const git_diff_delta *d, struct error *err)
 			"lower-case .sql)");
 		goto out;
 	}
+	if (repo_blob_size(c->git, &d->new_file.id, &size, err) != 0) {
+		rc = -1;
+		goto out;
+	}
+	if (size > (size_t)c->max_size)
+		problem(c, path, "%zu bytes, over max_migration_size (%ld bytes): split it, or raise the limit",
+			size, c->max_size);
 	if (d->status == GIT_DELTA_ADDED) {
 		char *key = version_key(m.version);
 
@@ -191,12 +202,32 @@ lookup_base_tree(git_repository *git, const git_oid *commit_id, const char *base
 	return rc;
 }
 
+/*
+ * A branch this push creates: where its catch-up begins, written before the refs move, so that post-receive
+ * dying at any moment loses nothing (catchup_begin; post-receive skips the work when this record is there).
+ */
+static void
+record_start(git_repository *git, const struct repo_config *repo, const char *branch, const git_oid *tip,
+	const git_oid *boundary)
+{
+	struct branch_start start;
+	struct error err = ERROR_INIT;
+
+	memset(&start, 0, sizeof(start));
+	git_oid_cpy(&start.tip, tip);
+	start.from_root = boundary == NULL;
+	if (boundary != NULL)
+		git_oid_cpy(&start.from, boundary);
+	if (branch_start_write(git, repo->name, branch, &start, &err) != 0)
+		log_warnx("%s: %s (post-receive will try again)", branch, err.msg);
+}
+
 /* Checks one watched branch update; returns the number of problems, or -1 when the check itself failed. */
 static int
-check_update(git_repository *git, struct state *st, const struct repo_config *repo, const struct ref_update *u,
-	const struct catchup_pushed_ref *pushed, size_t n_pushed, struct error *err)
+check_update(git_repository *git, struct state *st, long max_size, const struct repo_config *repo,
+	const struct ref_update *u, const struct walk_pushed_ref *pushed, size_t n_pushed, struct error *err)
 {
-	struct check c = { repo, u->ref + strlen("refs/heads/"), u->ref, st, { STRSET_INIT, STRLIST_INIT }, 0 };
+	struct check c = { git, max_size, repo, u->ref + strlen("refs/heads/"), u->ref, st, { STRSET_INIT, STRLIST_INIT }, 0 };
 	git_tree *before = NULL, *after = NULL;
 	git_diff *diff = NULL;
 	git_oid tip, old, boundary;
@@ -229,6 +260,8 @@ check_update(git_repository *git, struct state *st, const struct repo_config *re
 	for (i = 0; i < git_diff_num_deltas(diff); i++)
 		if (check_delta(&c, git_diff_get_delta(diff, i), err) != 0)
 			goto out;
+	if (c.problems == 0 && req.created)
+		record_start(git, repo, c.branch, &tip, has_boundary ? &boundary : NULL);
 	rc = (int)c.problems;
 out:
 	git_diff_free(diff);
@@ -256,7 +289,7 @@ cmd_pre_receive(const struct cli *cli, int argc, char **argv)
 {
 	struct strlist errors = STRLIST_INIT;
 	struct ref_update *updates = NULL;
-	struct catchup_pushed_ref *pushed = NULL;
+	struct walk_pushed_ref *pushed = NULL;
 	struct error err = ERROR_INIT;
 	struct config *cfg = NULL;
 	struct state *st = NULL;
@@ -294,7 +327,7 @@ cmd_pre_receive(const struct cli *cli, int argc, char **argv)
 				log_warnx("%s; checking without the ledger", err.msg);
 				st = NULL;
 			}
-			found = check_update(git, st, &cfg->repos[j], &updates[i], pushed, n_updates, &err);
+			found = check_update(git, st, cfg->max_migration_size, &cfg->repos[j], &updates[i], pushed, n_updates, &err);
 			if (found < 0)
 				log_warnx("%s: %s; not checked", updates[i].ref, err.msg);
 			else

@@ -5,11 +5,14 @@
  */
 #include "repo.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -457,6 +460,21 @@ out:
 }
 
 int
+repo_blob_size(git_repository *repo, const git_oid *id, size_t *size, struct error *err)
+{
+	git_odb *odb = NULL;
+	git_object_t type;
+	int ret = 0;
+
+	if (git_repository_odb(&odb, repo) < 0)
+		return repo_error(err, "cannot open the object database");
+	if (git_odb_read_header(size, &type, odb, id) < 0)
+		ret = repo_error(err, "cannot read blob %s", git_oid_tostr_s(id));
+	git_odb_free(odb);
+	return ret;
+}
+
+int
 repo_read_blob(git_repository *repo, const git_oid *id, void **data, size_t *len, struct error *err)
 {
 	git_blob *blob = NULL;
@@ -503,4 +521,85 @@ repo_has_object(git_repository *repo, const git_oid *id)
 	has = git_odb_exists(odb, id) != 0;
 	git_odb_free(odb);
 	return has;
+}
+
+static bool
+is_lock_file(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 5 && strcmp(name + n - 5, ".lock") == 0;
+}
+
+/* Loose ref names under PATH (the common directory's "refs", growing as it descends); NAME_OFF: where names start. */
+static int
+loose_ref_names(struct sbuf *path, size_t name_off, struct strset *seen, int (*fn)(const char *name, void *arg),
+	void *arg, struct error *err)
+{
+	struct dirent *de;
+	DIR *dir = opendir(path->buf);
+	size_t len = path->len;
+	int ret = 0;
+
+	if (dir == NULL)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+			error_set(err, false, "cannot list %s: %s", path->buf, strerror(errno));
+	while (ret == 0 && (errno = 0, de = readdir(dir)) != NULL) {
+		unsigned char type = de->d_type;
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		sbuf_addf(path, "/%s", de->d_name);
+		if (type == DT_UNKNOWN || type == DT_LNK)
+			type = stat(path->buf, &st) != 0 ? DT_UNKNOWN : S_ISDIR(st.st_mode) ? DT_DIR :
+				S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+		if (type == DT_DIR)
+			ret = loose_ref_names(path, name_off, seen, fn, arg, err);
+		else if (type == DT_REG && !is_lock_file(de->d_name) && strset_add(seen, path->buf + name_off))
+			ret = fn(path->buf + name_off, arg);
+		path->len = len;
+		path->buf[len] = '\0';
+	}
+	if (ret == 0 && errno != 0)
+		ret = error_set(err, false, "cannot list %s: %s", path->buf, strerror(errno));
+	closedir(dir);
+	return ret;
+}
+
+int
+repo_ref_names(git_repository *repo, int (*fn)(const char *name, void *arg), void *arg, struct error *err)
+{
+	const char *common = git_repository_commondir(repo);
+	struct strset seen = STRSET_INIT;
+	struct sbuf path = SBUF_INIT;
+	char *line = NULL, *packed = xasprintf("%spacked-refs", common);
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f = NULL;
+	int ret;
+
+	sbuf_addf(&path, "%srefs", common);
+	ret = loose_ref_names(&path, strlen(common), &seen, fn, arg, err);
+	if (ret == 0 && (f = fopen(packed, "re")) == NULL && errno != ENOENT)
+		ret = error_set(err, false, "cannot read %s: %s", packed, strerror(errno));
+	while (ret == 0 && f != NULL && (n = getline(&line, &cap, f)) > 0) {
+		char *name;
+
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		/* "<id> <name>"; "#" starts the header, "^" a peeled id of the line before */
+		if (line[0] == '#' || line[0] == '^' || (name = strchr(line, ' ')) == NULL)
+			continue;
+		name++;
+		if (strset_add(&seen, name))   /* a loose ref of the same name wins: libgit2 reads it */
+			ret = fn(name, arg);
+	}
+	if (f != NULL)
+		fclose(f);
+	free(line);
+	free(packed);
+	sbuf_release(&path);
+	strset_clear(&seen);
+	return ret;
 }

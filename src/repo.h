@@ -75,6 +75,9 @@ void repo_tree_cache_clear(struct repo_tree_cache *cache);
 int repo_raw_tree_changes(git_odb *odb, struct repo_tree_cache *cache, const git_oid *now, const git_oid *before,
 	struct repo_change **out, size_t *n, struct error *err);
 
+/* The size of blob ID, from its header (the content is not read). */
+int repo_blob_size(git_repository *repo, const git_oid *id, size_t *size, struct error *err);
+
 /* Blob contents, copied into a new buffer (caller frees). */
 int repo_read_blob(git_repository *repo, const git_oid *id, void **data, size_t *len, struct error *err);
 
@@ -83,5 +86,13 @@ int repo_peel_commit(git_repository *repo, const git_oid *id, git_oid *out, stru
 
 /* Does the object exist in the repository's object database? */
 bool repo_has_object(git_repository *repo, const git_oid *id);
+
+/*
+ * Calls fn(name, arg) once for every ref name of the repository ("refs/..."; loose, then packed; HEAD is not a ref
+ * here), stopping at the first non-zero return, which it returns. Only the names are listed: git's own files
+ * (readdir and packed-refs) give them without opening each loose ref, so a caller that needs the values of a few
+ * refs among 100,000 pays for those few (git_revwalk_hide_ref, git_reference_name_to_id read them).
+ */
+int repo_ref_names(git_repository *repo, int (*fn)(const char *name, void *arg), void *arg, struct error *err);
 
 #endif

@@ -3,7 +3,7 @@
  * PRAGMA user_version, cursors, the ledger, issue insertion and listing, and the event log.
  * Every statement binds its parameters; nothing from a repository is ever spliced into SQL.
  */
-#include "state.h"
+#include "state_internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -436,8 +436,8 @@ prepare_texts_v(struct state *st, sqlite3_stmt **stmt, struct error *err, const 
 	return 0;
 }
 
-static int
-prepare_texts(struct state *st, sqlite3_stmt **stmt, struct error *err, const char *sql, ...)
+int
+state_prepare(struct state *st, sqlite3_stmt **stmt, struct error *err, const char *sql, ...)
 {
 	va_list ap;
 	int rc;
@@ -469,8 +469,8 @@ query_exists(struct state *st, bool *found, struct error *err, const char *what,
 	return 0;
 }
 
-static int
-step_done(struct state *st, sqlite3_stmt *stmt, struct error *err, const char *what)
+int
+state_step_done(struct state *st, sqlite3_stmt *stmt, struct error *err, const char *what)
 {
 	int rc = sqlite3_step(stmt);
 
@@ -490,7 +490,7 @@ state_cursor_get(struct state *st, const char *repository, const char *branch, c
 	sqlite3_stmt *stmt = NULL;
 	int rc;
 
-	if (prepare_texts(st, &stmt, err, "SELECT commit_id FROM cursors WHERE repository = ?1 AND branch = ?2",
+	if (state_prepare(st, &stmt, err, "SELECT commit_id FROM cursors WHERE repository = ?1 AND branch = ?2",
 	    repository, branch, (const char *)NULL) != 0)
 		return -1;
 	rc = sqlite3_step(stmt);
@@ -516,13 +516,13 @@ state_cursor_set(struct state *st, const char *repository, const char *branch, c
 {
 	sqlite3_stmt *stmt = NULL;
 
-	if (prepare_texts(st, &stmt, err,
+	if (state_prepare(st, &stmt, err,
 	    "INSERT INTO cursors (repository, branch, commit_id, updated_at) VALUES (?1, ?2, ?3, unixepoch()) "
 	    "ON CONFLICT (repository, branch) DO UPDATE SET commit_id = excluded.commit_id, "
 	    "updated_at = excluded.updated_at",
 	    repository, branch, commit_hex, (const char *)NULL) != 0)
 		return -1;
-	return step_done(st, stmt, err, "writing cursor");
+	return state_step_done(st, stmt, err, "writing cursor");
 }
 
 int
@@ -530,10 +530,10 @@ state_cursor_delete(struct state *st, const char *repository, const char *branch
 {
 	sqlite3_stmt *stmt = NULL;
 
-	if (prepare_texts(st, &stmt, err, "DELETE FROM cursors WHERE repository = ?1 AND branch = ?2",
+	if (state_prepare(st, &stmt, err, "DELETE FROM cursors WHERE repository = ?1 AND branch = ?2",
 	    repository, branch, (const char *)NULL) != 0)
 		return -1;
-	return step_done(st, stmt, err, "dropping cursor");
+	return state_step_done(st, stmt, err, "dropping cursor");
 }
 
 int
@@ -564,13 +564,15 @@ state_issue_insert(struct state *st, const struct state_new_issue *is, long long
 	sqlite3_stmt *stmt = NULL;
 	int rc;
 
-	if (prepare_texts(st, &stmt, err,
-	    "INSERT INTO issues (repository, branch, commit_id, key, title, body, status, created_at, updated_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, unixepoch(), unixepoch()) "
+	if (state_prepare(st, &stmt, err,
+	    "INSERT INTO issues (repository, branch, commit_id, key, title, body, status, last_error, created_at, "
+	    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, unixepoch(), unixepoch()) "
 	    "ON CONFLICT (repository, branch, commit_id, key) DO NOTHING RETURNING id",
 	    is->repository, is->branch, is->commit, is->key, is->title, is->body, is->status,
 	    (const char *)NULL) != 0)
 		return -1;
+	if (is->last_error != NULL)
+		sqlite3_bind_text(stmt, 8, is->last_error, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(stmt, 0);
@@ -588,11 +590,121 @@ state_issue_insert(struct state *st, const struct state_new_issue *is, long long
 }
 
 int
+state_issue_drop(struct state *st, long long id, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (state_prepare(st, &stmt, err, "DELETE FROM issues WHERE id = ?1", (const char *)NULL) != 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	return state_step_done(st, stmt, err, "dropping an empty issue");
+}
+
+int
+state_cursors_list(struct state *st, const char *repository, struct state_cursor **out, size_t *n,
+	struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct state_cursor *items = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (state_prepare(st, &stmt, err, "SELECT branch, commit_id, updated_at FROM cursors WHERE repository = ?1 "
+	    "ORDER BY branch", repository, (const char *)NULL) != 0)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *commit = (const char *)sqlite3_column_text(stmt, 1);
+
+		if (sqlite3_column_text(stmt, 0) == NULL || commit == NULL)
+			continue;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			items = xrealloc(items, cap * sizeof(*items));
+		}
+		items[len].branch = state_column_dup(stmt, 0);
+		snprintf(items[len].commit, sizeof(items[len].commit), "%s", commit);
+		items[len].updated_at = sqlite3_column_int64(stmt, 2);
+		len++;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		state_cursors_free(items, len);
+		return state_error(st, err, "reading cursors");
+	}
+	*out = items;
+	*n = len;
+	return 0;
+}
+
+void
+state_cursors_free(struct state_cursor *cursors, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(cursors[i].branch);
+	free(cursors);
+}
+
+int
+state_issue_counts(struct state *st, const char *repository,
+	void (*fn)(const char *status, long long count, void *arg), void *arg, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (state_prepare(st, &stmt, err, "SELECT status, count(*) FROM issues WHERE repository = ?1 GROUP BY status",
+	    repository, (const char *)NULL) != 0)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1), arg);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : state_error(st, err, "counting issues");
+}
+
+int
+state_events_recent(struct state *st, int limit,
+	void (*fn)(long long time, const char *level, const char *repository, const char *message, void *arg),
+	void *arg, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (state_prepare(st, &stmt, err, "SELECT time, level, repository, message FROM "
+	    "(SELECT * FROM events ORDER BY id DESC LIMIT ?1) ORDER BY id", (const char *)NULL) != 0)
+		return -1;
+	sqlite3_bind_int(stmt, 1, limit);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		fn(sqlite3_column_int64(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
+			(const char *)sqlite3_column_text(stmt, 2), (const char *)sqlite3_column_text(stmt, 3), arg);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : state_error(st, err, "reading events");
+}
+
+int
+state_setting_get(struct state *st, const char *key, char **value, struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	*value = NULL;
+	if (state_prepare(st, &stmt, err, "SELECT value FROM settings WHERE key = ?1", key, (const char *)NULL) != 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*value = state_column_dup(stmt, 0);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : state_error(st, err, "reading a setting");
+}
+
+int
 state_migration_insert(struct state *st, const struct state_new_migration *m, bool *inserted, struct error *err)
 {
 	sqlite3_stmt *stmt = NULL;
 
-	if (prepare_texts(st, &stmt, err,
+	if (state_prepare(st, &stmt, err,
 	    "INSERT INTO migrations (repository, branch, path, blob, version, type, description, commit_id, "
 	    "issue_id, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
 	    "ON CONFLICT (repository, branch, path, blob) DO NOTHING",
@@ -618,7 +730,7 @@ state_ledger_versions(struct state *st, const char *repository, const char *bran
 	sqlite3_stmt *stmt = NULL;
 	int rc;
 
-	if (prepare_texts(st, &stmt, err, "SELECT version, path FROM migrations WHERE repository = ?1 AND branch = ?2",
+	if (state_prepare(st, &stmt, err, "SELECT version, path FROM migrations WHERE repository = ?1 AND branch = ?2",
 	    repository, branch, (const char *)NULL) != 0)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
@@ -664,8 +776,8 @@ state_event(struct state *st, const char *level, const char *repository, const c
 	sbuf_release(&sb);
 }
 
-static char *
-column_dup(sqlite3_stmt *stmt, int col)
+char *
+state_column_dup(sqlite3_stmt *stmt, int col)
 {
 	const unsigned char *t = sqlite3_column_text(stmt, col);
 
@@ -707,11 +819,11 @@ load_files(struct state *st, struct state_issue *issue, struct error *err)
 		}
 		f = &issue->files[issue->n_files++];
 		memset(f, 0, sizeof(*f));
-		f->path = column_dup(stmt, 0);
-		f->version = column_dup(stmt, 1);
-		f->type = column_dup(stmt, 2);
-		f->blob = column_dup(stmt, 3);
-		f->description = column_dup(stmt, 4);
+		f->path = state_column_dup(stmt, 0);
+		f->version = state_column_dup(stmt, 1);
+		f->type = state_column_dup(stmt, 2);
+		f->blob = state_column_dup(stmt, 3);
+		f->description = state_column_dup(stmt, 4);
 	}
 	if (rc != SQLITE_DONE) {
 		state_error(st, err, "listing issue files");
@@ -757,28 +869,28 @@ state_issues_list(struct state *st, const struct state_issue_filter *filter, str
 		is = &list[len++];
 		memset(is, 0, sizeof(*is));
 		is->id = sqlite3_column_int64(stmt, 0);
-		is->repository = column_dup(stmt, 1);
-		is->branch = column_dup(stmt, 2);
-		is->commit = column_dup(stmt, 3);
-		is->key = column_dup(stmt, 4);
-		is->title = column_dup(stmt, 5);
-		is->body = column_dup(stmt, 6);
-		is->status = column_dup(stmt, 7);
+		is->repository = state_column_dup(stmt, 1);
+		is->branch = state_column_dup(stmt, 2);
+		is->commit = state_column_dup(stmt, 3);
+		is->key = state_column_dup(stmt, 4);
+		is->title = state_column_dup(stmt, 5);
+		is->body = state_column_dup(stmt, 6);
+		is->status = state_column_dup(stmt, 7);
 		is->attempts = (long)sqlite3_column_int64(stmt, 8);
 		is->next_attempt_at = sqlite3_column_int64(stmt, 9);
-		is->last_error = column_dup(stmt, 10);
-		is->release_name = column_dup(stmt, 11);
-		is->sheet_names = column_dup(stmt, 12);
-		is->plan_name = column_dup(stmt, 13);
-		is->bytebase_issue = column_dup(stmt, 14);
-		is->rollout_name = column_dup(stmt, 15);
+		is->last_error = state_column_dup(stmt, 10);
+		is->release_name = state_column_dup(stmt, 11);
+		is->sheet_names = state_column_dup(stmt, 12);
+		is->plan_name = state_column_dup(stmt, 13);
+		is->bytebase_issue = state_column_dup(stmt, 14);
+		is->rollout_name = state_column_dup(stmt, 15);
 		is->rollout_pending = sqlite3_column_int(stmt, 16) != 0;
 		is->created_at = sqlite3_column_int64(stmt, 17);
 		is->rollout_attempts = (long)sqlite3_column_int64(stmt, 18);
-		is->comment_status = column_dup(stmt, 19);
-		is->comment_url = column_dup(stmt, 20);
+		is->comment_status = state_column_dup(stmt, 19);
+		is->comment_url = state_column_dup(stmt, 20);
 		is->comment_attempts = (long)sqlite3_column_int64(stmt, 21);
-		is->comment_error = column_dup(stmt, 22);
+		is->comment_error = state_column_dup(stmt, 22);
 	}
 	if (rc != SQLITE_DONE) {
 		state_error(st, err, "listing issues");

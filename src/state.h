@@ -10,8 +10,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <sqlite3.h>
-
 #include "error.h"
 
 struct state;
@@ -19,7 +17,6 @@ struct state;
 /* Creates STATE_DIR (mode 2770) when missing, opens STATE_DIR/state.db and brings its schema up to date. */
 int state_open(const char *state_dir, struct state **out, struct error *err);
 void state_close(struct state *st);                 /* NULL is fine */
-sqlite3 *state_db(struct state *st);                 /* for modules that own their own queries (outbox) */
 const char *state_dir(const struct state *st);
 
 /* Fills err with what and SQLite's message; SQLITE_BUSY/LOCKED are transient. Returns -1. */
@@ -51,6 +48,28 @@ int state_cursor_set(struct state *st, const char *repository, const char *branc
 	struct error *err);
 int state_cursor_delete(struct state *st, const char *repository, const char *branch, struct error *err);
 
+/* The cursors of REPOSITORY, by branch name. Free with state_cursors_free. */
+struct state_cursor {
+	char *branch;
+	char commit[41];
+	long long updated_at;     /* unix seconds */
+};
+int state_cursors_list(struct state *st, const char *repository, struct state_cursor **out, size_t *n,
+	struct error *err);
+void state_cursors_free(struct state_cursor *cursors, size_t n);
+
+/* How many issues of REPOSITORY have each status: fn(status, count, arg) per status present. */
+int state_issue_counts(struct state *st, const char *repository,
+	void (*fn)(const char *status, long long count, void *arg), void *arg, struct error *err);
+
+/* The last LIMIT events, oldest first: fn(time, level, repository (may be NULL), message, arg). */
+int state_events_recent(struct state *st, int limit,
+	void (*fn)(long long time, const char *level, const char *repository, const char *message, void *arg),
+	void *arg, struct error *err);
+
+/* The settings table: *value NULL when KEY is absent (caller frees). */
+int state_setting_get(struct state *st, const char *key, char **value, struct error *err);
+
 /* Is (repository, branch, path, blob) in the ledger? */
 int state_ledger_contains(struct state *st, const char *repository, const char *branch, const char *path,
 	const char *blob_hex, bool *found, struct error *err);
@@ -62,10 +81,13 @@ struct state_new_issue {
 	const char *key;      /* "" with group_by commit, the path with group_by file */
 	const char *title;
 	const char *body;
-	const char *status;   /* "local" or "pending" */
+	const char *status;   /* "local", "pending", or "failed" (with last_error) */
+	const char *last_error;   /* NULL unless failed from the start */
 };
 /* Inserts the issue unless (repository, branch, commit, key) exists: *id is the new id, or 0 when it existed. */
 int state_issue_insert(struct state *st, const struct state_new_issue *issue, long long *id, struct error *err);
+/* Deletes issue ID, which has no migration rows (all its files were queued by someone else meanwhile). */
+int state_issue_drop(struct state *st, long long id, struct error *err);
 
 struct state_new_migration {
 	const char *repository;

@@ -4,6 +4,7 @@
  * Prometheus. Every statement binds its parameters.
  */
 #include "state_metrics.h"
+#include "state_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

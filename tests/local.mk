@@ -127,6 +127,28 @@ EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
 
+# --- unit tests: the issue text (engine) ---
+check_PROGRAMS += %D%/unit/test-issue-text
+%C%_unit_test_issue_text_SOURCES = %D%/unit/test-issue-text.c src/issue_text.c src/util.c
+%C%_unit_test_issue_text_CFLAGS = $(unit_cflags)
+%C%_unit_test_issue_text_LDADD = $(unit_ldadd)
+
+check_PROGRAMS += %D%/unit/test-raw-tree
+%C%_unit_test_raw_tree_SOURCES = %D%/unit/test-raw-tree.c src/repo.c src/util.c src/error.c
+%C%_unit_test_raw_tree_CFLAGS = $(unit_cflags)
+%C%_unit_test_raw_tree_LDADD = $(unit_ldadd)
+
+# --- integration tests: nothing lost, whatever happens (issue 9; engine) ---
+NOTHING_LOST_TESTS =
+NOTHING_LOST_TESTS += %D%/t0110-branch-creation-failures.sh
+NOTHING_LOST_TESTS += %D%/t0120-big-push.sh
+NOTHING_LOST_TESTS += %D%/t0130-crash-loop.sh
+NOTHING_LOST_TESTS += %D%/t0140-max-migration-size.sh
+NOTHING_LOST_TESTS += %D%/t0150-existing-commit-new-branch.sh
+NOTHING_LOST_TESTS += %D%/t0160-non-utf8-text.sh
+TESTS += $(NOTHING_LOST_TESTS)
+EXTRA_DIST += $(NOTHING_LOST_TESTS)
+
 # --- integration tests: the frame, the launcher, the build (issue: seams) ---
 SEAMS_TESTS =
 SEAMS_TESTS += %D%/t0200-test-lib.sh

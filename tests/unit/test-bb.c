@@ -80,7 +80,8 @@ test_versions(void)
 static void
 test_cuts(void)
 {
-	char *got, *body, *prov, *head;
+	const char *prov;
+	char *got, *body, *head;
 	size_t i, n;
 
 	for (i = 0; i < sizeof(cut_cases) / sizeof(cut_cases[0]); i++) {

@@ -55,7 +55,8 @@ main(void)
 
 	for (i = 0; i < sizeof(escape_cases) / sizeof(escape_cases[0]); i++) {
 		got = http_escape(escape_cases[i].in);
-		is_str(got, escape_cases[i].want, "http_escape(\"%s\")", escape_cases[i].in);
+		/* By number: some inputs are control bytes, not fit for a TAP line. */
+		is_str(got, escape_cases[i].want, "http_escape case %zu (%s)", i, escape_cases[i].want);
 		free(got);
 	}
 	for (i = 0; i < sizeof(redact_cases) / sizeof(redact_cases[0]); i++) {

@@ -1,9 +1,10 @@
 /*
- * outbox.c — the deliverer's SQL on the issues and settings tables: branch heads in queue order, names recorded
+ * state_outbox.c — the deliverer's SQL (outbox.h) on the issues and settings tables: branch heads in queue order, names recorded
  * one by one as Bytebase creates them, in-flight flags (settings keys "outbox.inflight.<id>.<what>"), backoff,
  * retry and skip. Short transactions: a name is durable before the next Bytebase call starts.
  */
 #include "outbox.h"
+#include "state_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,14 +26,6 @@ static const char *const outbox_what[] = {
 	[OUTBOX_ISSUE] = "issue",
 	[OUTBOX_ROLLOUT] = "rollout",
 };
-
-static char *
-outbox_str(sqlite3_stmt *stmt, int col)
-{
-	const unsigned char *s = sqlite3_column_text(stmt, col);
-
-	return s ? xstrdup((const char *)s) : NULL;
-}
 
 int
 outbox_heads(struct state *st, struct outbox_head **out, size_t *n, struct error *err)
@@ -60,8 +53,8 @@ outbox_heads(struct state *st, struct outbox_head **out, size_t *n, struct error
 			heads = xrealloc(heads, cap * sizeof(*heads));
 		}
 		heads[len].id = sqlite3_column_int64(stmt, 0);
-		heads[len].repository = outbox_str(stmt, 1);
-		heads[len].branch = outbox_str(stmt, 2);
+		heads[len].repository = state_column_dup(stmt, 1);
+		heads[len].branch = state_column_dup(stmt, 2);
 		status = sqlite3_column_text(stmt, 3);
 		heads[len].failed = status != NULL && strcmp((const char *)status, "failed") == 0;
 		heads[len].next_attempt_at = sqlite3_column_int64(stmt, 4);
@@ -321,7 +314,7 @@ outbox_status(struct state *st, long long id, char **status, struct error *err)
 	}
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
-		*status = outbox_str(stmt, 0);
+		*status = state_column_dup(stmt, 0);
 	else if (rc != SQLITE_DONE) {
 		state_error(st, err, "reading an issue");
 		goto out;
@@ -396,24 +389,5 @@ outbox_setting_set(struct state *st, const char *key, const char *value, struct 
 int
 outbox_setting_get(struct state *st, const char *key, char **value, struct error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc, ret = -1;
-
-	*value = NULL;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT value FROM settings WHERE key = ?1", -1, &stmt, NULL) !=
-	    SQLITE_OK || sqlite3_bind_text(stmt, 1, key, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-		state_error(st, err, "reading a setting");
-		goto out;
-	}
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*value = outbox_str(stmt, 0);
-	else if (rc != SQLITE_DONE) {
-		state_error(st, err, "reading a setting");
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(stmt);
-	return ret;
+	return state_setting_get(st, key, value, err);
 }

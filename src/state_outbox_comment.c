@@ -1,8 +1,9 @@
 /*
- * outbox_comment.c — the comments table (see outbox_comment.h). Every value is a bound parameter; operator
+ * state_outbox_comment.c — the comments table (see outbox_comment.h). Every value is a bound parameter; operator
  * actions read then write inside BEGIN IMMEDIATE.
  */
 #include "outbox_comment.h"
+#include "state_internal.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
