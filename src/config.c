@@ -168,7 +168,7 @@ get_string(struct parser *p, const config_setting_t *group, const char *key, boo
 		return NULL;
 	}
 	v = config_setting_get_string(s);
-	if (required && v[0] == '\0' && strcmp(key, "base_directory") != 0) {
+	if (required && v[0] == '\0') {
 		parser_error(p, s, "'%s' must not be empty", key);
 		return NULL;
 	}

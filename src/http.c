@@ -229,6 +229,9 @@ http_header_cb(char *buf, size_t size, size_t nitems, void *arg)
 		if (when != (time_t)-1)
 			s->retry_after = when > time(NULL) ? (long)(when - time(NULL)) : 0;
 	}
+	/* A server may ask for anything; an hour at most keeps one reply from parking an issue for days. */
+	if (s->retry_after > HTTP_RETRY_AFTER_MAX)
+		s->retry_after = HTTP_RETRY_AFTER_MAX;
 	return n;
 }
 

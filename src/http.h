@@ -15,6 +15,8 @@
 
 /* The reply cap of a request whose body is small; callers size larger caps from what they send. */
 #define HTTP_MAX_RESPONSE ((size_t)8 * 1024 * 1024)
+/* The longest wait a Retry-After header can impose, in seconds. */
+#define HTTP_RETRY_AFTER_MAX 3600L
 
 struct http;
 
@@ -28,7 +30,7 @@ struct http_response {
 	long status;              /* HTTP status code */
 	char *body;               /* NUL-terminated, owned; "" when empty */
 	size_t len;
-	long retry_after;         /* seconds from a Retry-After header, -1 when absent */
+	long retry_after;         /* seconds from a Retry-After header (at most HTTP_RETRY_AFTER_MAX), -1 when absent */
 };
 
 #define HTTP_RESPONSE_INIT { 0, NULL, 0, -1 }

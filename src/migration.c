@@ -75,20 +75,6 @@ migration_type_name(enum migration_type t)
 	}
 }
 
-bool
-migration_type_from_name(const char *name, enum migration_type *out)
-{
-	if (strcmp(name, "MIGRATE") == 0)
-		*out = MIGRATION_MIGRATE;
-	else if (strcmp(name, "DATA") == 0)
-		*out = MIGRATION_DATA;
-	else if (strcmp(name, "MIGRATE_GHOST") == 0)
-		*out = MIGRATION_GHOST;
-	else
-		return false;
-	return true;
-}
-
 int
 migration_version_cmp(const char *a, const char *b)
 {

@@ -24,8 +24,6 @@ void migration_name_clear(struct migration_name *m);
 
 /* "MIGRATE", "DATA", "MIGRATE_GHOST". */
 const char *migration_type_name(enum migration_type t);
-/* Inverse of migration_type_name; returns false for an unknown name. */
-bool migration_type_from_name(const char *name, enum migration_type *out);
 
 /* Versions compare by numeric value (any length), then as strings ("0001" < "1"). */
 int migration_version_cmp(const char *a, const char *b);

@@ -194,7 +194,7 @@ lookup_base_tree(git_repository *git, const git_oid *commit_id, const char *base
 	*out = NULL;
 	if (git_commit_lookup(&commit, git, commit_id) < 0)
 		return repo_error(err, "cannot read commit %s", git_oid_tostr_s(commit_id));
-	if (repo_base_tree_id(git, commit, base, &tree_id, &exists, err) != 0)
+	if (repo_base_tree_id(commit, base, &tree_id, &exists, err) != 0)
 		rc = -1;
 	else if (exists && git_tree_lookup(out, git, &tree_id) < 0)
 		rc = repo_error(err, "cannot read tree %s", git_oid_tostr_s(&tree_id));

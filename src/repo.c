@@ -82,14 +82,13 @@ repo_open(const char *path, git_repository **out, struct error *err)
 }
 
 int
-repo_base_tree_id(git_repository *repo, const git_commit *commit, const char *base, git_oid *out, bool *exists,
+repo_base_tree_id(const git_commit *commit, const char *base, git_oid *out, bool *exists,
 	struct error *err)
 {
 	git_tree *root = NULL;
 	git_tree_entry *entry = NULL;
 	int rc;
 
-	(void)repo;
 	*exists = false;
 	if (base[0] == '\0') {
 		git_oid_cpy(out, git_commit_tree_id(commit));

@@ -37,7 +37,7 @@ struct repo_change {
 void repo_changes_free(struct repo_change *changes, size_t n);
 
 /* The id of BASE's subtree in COMMIT; *exists false when the commit has no such directory. */
-int repo_base_tree_id(git_repository *repo, const git_commit *commit, const char *base, git_oid *out,
+int repo_base_tree_id(const git_commit *commit, const char *base, git_oid *out,
 	bool *exists, struct error *err);
 
 /*
