@@ -64,7 +64,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < cfg->n_repos; i++) {
 			const struct repo_config *r = &cfg->repos[i];
 
-			if (r->name == NULL || (r->path == NULL) == (r->url == NULL) || r->branch == NULL ||
+			/* a path, a url, or both (then the url only names the repository at its provider) */
+			if (r->name == NULL || (r->path == NULL && r->url == NULL) || r->branch == NULL ||
 			    strncmp(r->branch, "refs/", 5) == 0 || has_dot_component(r->base_directory) ||
 			    (r->url != NULL && r->url[0] == '-') || config_find_repo(cfg, r->name) == NULL)
 				abort();
