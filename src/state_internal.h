@@ -18,6 +18,13 @@ int state_prepare(struct state *st, sqlite3_stmt **stmt, struct error *err, cons
 /* Steps STMT once and finalizes it: a row or the end is fine; anything else fills err with WHAT. */
 int state_step_done(struct state *st, sqlite3_stmt *stmt, struct error *err, const char *what);
 
+/*
+ * Runs one statement and finalizes it; SIG gives the parameters: 's' text (NULL binds NULL), 'i' long long.
+ * *changes (when not NULL) receives the rows changed. Errors name WHAT.
+ */
+int state_exec(struct state *st, struct error *err, const char *what, int *changes, const char *sql,
+	const char *sig, ...);
+
 /* Column COL of the current row as a new string (NULL stays NULL). */
 char *state_column_dup(sqlite3_stmt *stmt, int col);
 

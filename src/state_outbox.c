@@ -87,9 +87,8 @@ outbox_heads_free(struct outbox_head *heads, size_t n)
 	free(heads);
 }
 
-/* Runs one statement; SIG gives the parameters: 's' text (NULL binds NULL), 'i' long long. */
-static int
-outbox_execv(struct state *st, struct error *err, const char *what, int *changes, const char *sql,
+int
+state_exec(struct state *st, struct error *err, const char *what, int *changes, const char *sql,
 	const char *sig, ...)
 {
 	sqlite3_stmt *stmt = NULL;
@@ -149,8 +148,8 @@ outbox_record_name(struct state *st, long long id, enum outbox_name what, const 
 
 	if (state_begin_immediate(st, err) < 0)
 		goto out;
-	if (outbox_execv(st, err, "recording a Bytebase name", NULL, sql, "sii", name, time_now(), id) < 0 ||
-	    outbox_execv(st, err, "clearing an in-flight flag", NULL, "DELETE FROM settings WHERE key = ?1", "s",
+	if (state_exec(st, err, "recording a Bytebase name", NULL, sql, "sii", name, time_now(), id) < 0 ||
+	    state_exec(st, err, "clearing an in-flight flag", NULL, "DELETE FROM settings WHERE key = ?1", "s",
 		key) < 0) {
 		state_rollback(st);
 		goto out;
@@ -169,7 +168,7 @@ out:
 int
 outbox_record_sheets(struct state *st, long long id, const char *json_array, struct error *err)
 {
-	return outbox_execv(st, err, "recording sheet names", NULL,
+	return state_exec(st, err, "recording sheet names", NULL,
 		"UPDATE issues SET sheet_names = ?1, updated_at = ?2 WHERE id = ?3", "sii", json_array, time_now(), id);
 }
 
@@ -179,7 +178,7 @@ outbox_inflight_set(struct state *st, long long id, enum outbox_name what, struc
 	char *key = outbox_flag_key(id, what);
 	int ret;
 
-	ret = outbox_execv(st, err, "setting an in-flight flag", NULL,
+	ret = state_exec(st, err, "setting an in-flight flag", NULL,
 		"INSERT INTO settings(key, value) VALUES(?1, '1') ON CONFLICT(key) DO UPDATE SET value = '1'", "s", key);
 	free(key);
 	return ret;
@@ -205,7 +204,7 @@ outbox_clear_flags(struct state *st, long long id, struct error *err)
 	char *pattern = xasprintf("outbox.inflight.%lld.%%", id);
 	int ret;
 
-	ret = outbox_execv(st, err, "clearing in-flight flags", NULL, "DELETE FROM settings WHERE key LIKE ?1", "s",
+	ret = state_exec(st, err, "clearing in-flight flags", NULL, "DELETE FROM settings WHERE key LIKE ?1", "s",
 		pattern);
 	free(pattern);
 	return ret;
@@ -216,12 +215,12 @@ outbox_mark_created(struct state *st, long long id, bool rollout_pending, bool c
 {
 	if (state_begin_immediate(st, err) < 0)
 		return -1;
-	if (outbox_execv(st, err, "marking an issue created", NULL,
+	if (state_exec(st, err, "marking an issue created", NULL,
 		"UPDATE issues SET status = 'created', attempts = attempts + 1, next_attempt_at = 0, last_error = NULL,"
 		" rollout_pending = ?1, updated_at = ?2 WHERE id = ?3", "iii", (long long)rollout_pending, time_now(),
 		id) < 0 || outbox_clear_flags(st, id, err) < 0 ||
 	    /* The comment becomes due in the same transaction: a crash cannot lose it. */
-	    (comment_due && outbox_execv(st, err, "queueing the pull request comment", NULL,
+	    (comment_due && state_exec(st, err, "queueing the pull request comment", NULL,
 		"INSERT INTO comments (issue_id, status, due_since, updated_at) VALUES (?1, 'pending', ?2, ?2)"
 		" ON CONFLICT (issue_id) DO NOTHING", "ii", id, time_now()) < 0)) {
 		state_rollback(st);
@@ -239,7 +238,7 @@ outbox_mark_transient(struct state *st, long long id, const char *msg, long dela
 {
 	long long now = time_now();
 
-	return outbox_execv(st, err, "recording a delivery failure", NULL,
+	return state_exec(st, err, "recording a delivery failure", NULL,
 		"UPDATE issues SET attempts = attempts + 1, next_attempt_at = ?1, last_error = ?2, updated_at = ?3"
 		" WHERE id = ?4 AND status = 'pending'", "isii", now + delay, msg, now, id);
 }
@@ -247,7 +246,7 @@ outbox_mark_transient(struct state *st, long long id, const char *msg, long dela
 int
 outbox_mark_failed(struct state *st, long long id, const char *msg, struct error *err)
 {
-	return outbox_execv(st, err, "recording a delivery failure", NULL,
+	return state_exec(st, err, "recording a delivery failure", NULL,
 		"UPDATE issues SET status = 'failed', attempts = attempts + 1, next_attempt_at = 0, last_error = ?1,"
 		" updated_at = ?2 WHERE id = ?3 AND status = 'pending'", "sii", msg, time_now(), id);
 }
@@ -293,7 +292,7 @@ outbox_mark_rollout(struct state *st, long long id, bool pending, long delay, co
 {
 	long long now = time_now();
 
-	return outbox_execv(st, err, "recording a rollout try", NULL,
+	return state_exec(st, err, "recording a rollout try", NULL,
 		"UPDATE issues SET rollout_pending = ?1, rollout_attempts = rollout_attempts + 1, rollout_next_at = ?2,"
 		" last_error = ?3, updated_at = ?4 WHERE id = ?5 AND status = 'created'", "iisii", (long long)pending,
 		now + delay, msg, now, id);
@@ -344,12 +343,12 @@ outbox_operator(struct state *st, long long id, bool retry, struct error *err)
 		goto out;
 	}
 	if (retry) {
-		if (outbox_execv(st, err, "retrying an issue", NULL,
+		if (state_exec(st, err, "retrying an issue", NULL,
 			"UPDATE issues SET status = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL,"
 			" updated_at = ?1 WHERE id = ?2", "ii", time_now(), id) < 0)
 			goto out;
 	} else {
-		if (outbox_execv(st, err, "skipping an issue", NULL,
+		if (state_exec(st, err, "skipping an issue", NULL,
 			"UPDATE issues SET status = 'skipped', next_attempt_at = 0, updated_at = ?1 WHERE id = ?2", "ii",
 			time_now(), id) < 0 || outbox_clear_flags(st, id, err) < 0)
 			goto out;
@@ -380,8 +379,8 @@ int
 outbox_setting_set(struct state *st, const char *key, const char *value, struct error *err)
 {
 	if (value == NULL)
-		return outbox_execv(st, err, "writing a setting", NULL, "DELETE FROM settings WHERE key = ?1", "s", key);
-	return outbox_execv(st, err, "writing a setting", NULL,
+		return state_exec(st, err, "writing a setting", NULL, "DELETE FROM settings WHERE key = ?1", "s", key);
+	return state_exec(st, err, "writing a setting", NULL,
 		"INSERT INTO settings(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 		"ss", key, value);
 }

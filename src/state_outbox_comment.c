@@ -5,51 +5,10 @@
 #include "outbox_comment.h"
 #include "state_internal.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
-
-/* Runs SQL with parameters by SIG ('s' text or NULL, 'i' 64-bit integer); *changes when not NULL. */
-static int
-oc_exec(struct state *st, struct error *err, const char *what, int *changes, const char *sql, const char *sig, ...)
-{
-	sqlite3_stmt *stmt = NULL;
-	const char *s;
-	va_list ap;
-	int i, rc, ret = -1;
-
-	va_start(ap, sig);
-	if (sqlite3_prepare_v2(state_db(st), sql, -1, &stmt, NULL) != SQLITE_OK) {
-		state_error(st, err, what);
-		goto out;
-	}
-	for (i = 0; sig[i]; i++) {
-		if (sig[i] == 's') {
-			s = va_arg(ap, const char *);
-			rc = s ? sqlite3_bind_text(stmt, i + 1, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, i + 1);
-		} else {
-			rc = sqlite3_bind_int64(stmt, i + 1, va_arg(ap, long long));
-		}
-		if (rc != SQLITE_OK) {
-			state_error(st, err, what);
-			goto out;
-		}
-	}
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		state_error(st, err, what);
-		goto out;
-	}
-	if (changes != NULL)
-		*changes = sqlite3_changes(state_db(st));
-	ret = 0;
-out:
-	va_end(ap);
-	sqlite3_finalize(stmt);
-	return ret;
-}
 
 int
 outbox_comments_pending(struct state *st, bool all, struct outbox_comment **out, size_t *n, struct error *err)
@@ -92,7 +51,7 @@ outbox_comments_pending(struct state *st, bool all, struct outbox_comment **out,
 int
 outbox_comment_begin(struct state *st, long long issue_id, struct error *err)
 {
-	return oc_exec(st, err, "recording a comment attempt", NULL,
+	return state_exec(st, err, "recording a comment attempt", NULL,
 		"UPDATE comments SET attempts = attempts + 1, inflight = 1, updated_at = ?1"
 		" WHERE issue_id = ?2 AND status = 'pending'", "ii", time_now(), issue_id);
 }
@@ -100,7 +59,7 @@ outbox_comment_begin(struct state *st, long long issue_id, struct error *err)
 int
 outbox_comment_done(struct state *st, long long issue_id, const char *url, struct error *err)
 {
-	return oc_exec(st, err, "recording a comment", NULL,
+	return state_exec(st, err, "recording a comment", NULL,
 		"UPDATE comments SET status = 'done', url = ?1, inflight = 0, last_error = NULL, next_attempt_at = 0,"
 		" updated_at = ?2 WHERE issue_id = ?3 AND status = 'pending'", "sii", url, time_now(), issue_id);
 }
@@ -110,7 +69,7 @@ outbox_comment_transient(struct state *st, long long issue_id, const char *msg, 
 {
 	long long now = time_now();
 
-	return oc_exec(st, err, "recording a comment failure", NULL,
+	return state_exec(st, err, "recording a comment failure", NULL,
 		"UPDATE comments SET next_attempt_at = ?1, last_error = ?2, updated_at = ?3"
 		" WHERE issue_id = ?4 AND status = 'pending'", "isii", now + delay, msg, now, issue_id);
 }
@@ -118,7 +77,7 @@ outbox_comment_transient(struct state *st, long long issue_id, const char *msg, 
 int
 outbox_comment_failed(struct state *st, long long issue_id, const char *msg, struct error *err)
 {
-	return oc_exec(st, err, "recording a comment failure", NULL,
+	return state_exec(st, err, "recording a comment failure", NULL,
 		"UPDATE comments SET status = 'failed', last_error = ?1, next_attempt_at = 0, updated_at = ?2"
 		" WHERE issue_id = ?3 AND status = 'pending'", "sii", msg, time_now(), issue_id);
 }
@@ -151,7 +110,7 @@ oc_operator(struct state *st, long long issue_id, const char *update_sql, const 
 		error_set(err, false, "the comment of issue %lld is %s: nothing to %s", issue_id, status, verb);
 		goto out;
 	}
-	if (oc_exec(st, err, "changing a comment", &changes, update_sql, "ii", time_now(), issue_id) < 0)
+	if (state_exec(st, err, "changing a comment", &changes, update_sql, "ii", time_now(), issue_id) < 0)
 		goto out;
 	ret = state_commit(st, err);
 out:
