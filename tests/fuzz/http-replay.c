@@ -81,6 +81,7 @@ http_send(struct http *h, const struct http_call *call, struct http_response *re
 {
 	const struct replay_reply *r;
 	const char *p, *end, *nl;
+	char *line;
 	size_t n;
 
 	(void)h;
@@ -92,20 +93,24 @@ http_send(struct http *h, const struct http_call *call, struct http_response *re
 	end = r->body + r->len;
 	while (meta != NULL && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		n = (size_t)(nl - p);
+		/* The fuzzer's input is not NUL-terminated: strtol (which skips "\r\n") must read a copy of the line. */
+		line = xstrndup(p, n);
 		if (n > 5 && strncmp(p, "next ", 5) == 0) {
 			free(meta->link_next);
 			meta->link_next = xstrndup(p + 5, n - 5);
 		} else if (n > 10 && strncmp(p, "remaining ", 10) == 0) {
-			meta->ratelimit_remaining = strtol(p + 10, NULL, 10);
+			meta->ratelimit_remaining = strtol(line + 10, NULL, 10);
 		} else if (n > 6 && strncmp(p, "reset ", 6) == 0) {
 			/* Always an hour away: a fuzzed reset must never make the target sleep in place. */
-			meta->ratelimit_reset = (long long)time(NULL) + 3600 + (strtoll(p + 6, NULL, 10) & 0xffff);
+			meta->ratelimit_reset = (long long)time(NULL) + 3600 + (strtoll(line + 6, NULL, 10) & 0xffff);
 		} else if (n > 7 && strncmp(p, "scopes ", 7) == 0) {
 			free(meta->oauth_scopes);
 			meta->oauth_scopes = xstrndup(p + 7, n - 7);
 		} else {
+			free(line);
 			break;
 		}
+		free(line);
 		p = nl + 1;
 	}
 	resp->status = r->status;
