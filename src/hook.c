@@ -14,6 +14,7 @@
 #include "catchup.h"
 #include "commands.h"
 #include "hook.h"
+#include "hook_handoff.h"
 #include "launch.h"
 #include "log.h"
 #include "repo.h"
@@ -234,29 +235,19 @@ out:
 }
 
 int
-cmd_post_receive(const struct cli *cli, int argc, char **argv)
+hook_post_receive(const struct cli *cli, const struct config *cfg, const char *git_dir,
+	const struct ref_update *updates, size_t n_updates, bool may_hand_off)
 {
-	struct strlist errors = STRLIST_INIT;
-	struct ref_update *updates = NULL;
 	struct work_item *items = NULL;
-	struct config *cfg = NULL;
-	const char *git_dir = hook_git_dir();
-	size_t n_updates, n_items = 0, i, j;
+	size_t n_items = 0, i, j;
 	bool *entry_here = NULL;
-	int n_entries;
+	int n_entries, rv = 0;
 
-	(void)argc;
-	(void)argv;
-	n_updates = hook_read_updates(stdin, &updates);
-	if (config_load(cli->config_path, &cfg, &errors) != 0) {
-		log_warnx("configuration error, nothing queued: %s%s", errors.len ? errors.items[0] : "unknown",
-			errors.len > 1 ? " (and more: run bbgitops check-config)" : "");
-		goto out;
-	}
 	entry_here = xcalloc(cfg->n_repos + 1, sizeof(*entry_here));
 	n_entries = hook_find_entries(cfg, git_dir, entry_here);
 	if (n_entries < 0) {
 		log_warn("cannot find the repository at %s", git_dir);
+		rv = -1;
 		goto out;
 	}
 	if (n_entries == 0)
@@ -272,12 +263,41 @@ cmd_post_receive(const struct cli *cli, int argc, char **argv)
 				items[n_items++] = (struct work_item){ &cfg->repos[j], &updates[i], branch };
 		}
 	}
-	if (n_items > 0)
+	/*
+	 * A running `poll --daemon` has libgit2 started already: it does the same work for us when it answers. Not
+	 * when the push creates a watched branch: where it begins is recorded inside this repository
+	 * (branch_start.h), which the daemon's user may not be allowed to write.
+	 */
+	for (i = 0; i < n_items && may_hand_off; i++)
+		if (str_is_zero_oid(items[i].update->old_hex))
+			may_hand_off = false;
+	if (n_items > 0 && !(may_hand_off && hook_hand_off(cfg, git_dir, updates, n_updates) == 0))
 		run_items(cli, cfg, git_dir, items, n_items, updates, n_updates);
 out:
-	hook_updates_free(updates, n_updates);
 	free(items);
 	free(entry_here);
+	return rv;
+}
+
+int
+cmd_post_receive(const struct cli *cli, int argc, char **argv)
+{
+	struct strlist errors = STRLIST_INIT;
+	struct ref_update *updates = NULL;
+	struct config *cfg = NULL;
+	size_t n_updates;
+
+	(void)argc;
+	(void)argv;
+	n_updates = hook_read_updates(stdin, &updates);
+	if (config_load(cli->config_path, &cfg, &errors) != 0) {
+		log_warnx("configuration error, nothing queued: %s%s", errors.len ? errors.items[0] : "unknown",
+			errors.len > 1 ? " (and more: run bbgitops check-config)" : "");
+		goto out;
+	}
+	(void)hook_post_receive(cli, cfg, hook_git_dir(), updates, n_updates, true);
+out:
+	hook_updates_free(updates, n_updates);
 	config_free(cfg);
 	strlist_clear(&errors);
 	repo_library_shutdown();

@@ -12,6 +12,7 @@
 #include <git2.h>
 
 #include "catchup.h"
+#include "cli.h"
 #include "config.h"
 
 struct ref_update {
@@ -38,5 +39,13 @@ const char *hook_git_dir(void);
  * device and inode: symlinks and spellings do not matter). Returns how many, or -1 when GIT_DIR cannot be read.
  */
 int hook_find_entries(const struct config *cfg, const char *git_dir, bool *entry_here);
+
+/*
+ * The post-receive hook's work for UPDATES into the repository at GIT_DIR: catch up every watched branch that
+ * moved, tell the pusher on stderr. MAY_HAND_OFF: first offer the work to a running `poll --daemon`
+ * (hook_handoff.h). Returns -1 when GIT_DIR cannot be read, else 0 (problems are reported, never fatal).
+ */
+int hook_post_receive(const struct cli *cli, const struct config *cfg, const char *git_dir,
+	const struct ref_update *updates, size_t n_updates, bool may_hand_off);
 
 #endif

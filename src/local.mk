@@ -63,6 +63,8 @@ bbgitops_SOURCES = \
 	%D%/main.c %D%/commands.h \
 	%D%/launch.c %D%/launch.h %D%/deliver.h \
 	%D%/hook.c %D%/hook.h \
+	%D%/hook_handoff.c %D%/hook_handoff.h \
+	%D%/hook_server.c %D%/hook_server.h \
 	%D%/hook_input.c \
 	%D%/pre_receive.c \
 	%D%/cmd_issues.c \

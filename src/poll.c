@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "config.h"
 #include "launch.h"
+#include "hook_server.h"
 #include "log.h"
 #include "metrics.h"
 #include "remote.h"
@@ -500,6 +501,7 @@ cmd_poll(const struct cli *cli, int argc, char **argv)
 	struct config *cfg = NULL;
 	struct strlist names = STRLIST_INIT;
 	bool daemon = false;
+	pid_t hook_server = -1;
 	int opt, rv = 2;
 
 	opterr = 0;
@@ -536,6 +538,8 @@ cmd_poll(const struct cli *cli, int argc, char **argv)
 	}
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	log_info("poll daemon started: every %ld s ± %ld s", cfg->poll_interval, cfg->poll_jitter);
+	/* Hooks hand their pushes to it (hook_handoff.h): it has libgit2 started, they need not. */
+	hook_server = hook_server_start(cli, cfg);
 	while (!poll_stop) {
 		if (poll_reload) {
 			struct config *fresh = NULL;
@@ -545,14 +549,21 @@ cmd_poll(const struct cli *cli, int argc, char **argv)
 				config_free(cfg);
 				cfg = fresh;
 				log_info("configuration reloaded");
+				hook_server_stop(hook_server);
+				hook_server = hook_server_start(cli, cfg);
 			} else {
 				log_warnx("configuration not reloaded: keeping the previous one");
 			}
+		}
+		if (hook_server_exited(hook_server)) {
+			log_warnx("the hook server stopped; starting it again");
+			hook_server = hook_server_start(cli, cfg);
 		}
 		(void)poll_cycle(cfg, names.items, names.len, true);
 		if (!poll_stop)
 			poll_sleep(poll_next_delay(cfg));
 	}
+	hook_server_stop(hook_server);
 	log_info("poll daemon stopped");
 	rv = 0;
 out:
