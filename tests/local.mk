@@ -21,7 +21,7 @@ unit_cflags = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAG
 	$(JANSSON_CFLAGS) -I$(top_srcdir)/src
 unit_ldadd = $(LIBGIT2_LIBS) $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
 
-EXTRA_DIST += %D%/unit/tap.h %D%/test-lib.sh %D%/lsan.supp
+EXTRA_DIST += %D%/unit/tap.h %D%/test-lib.sh %D%/lsan.supp %D%/lib-pg.sh
 
 # --- unit tests (pure logic) ---
 check_PROGRAMS += %D%/unit/test-migration
