@@ -4,6 +4,7 @@
 # Sourced after test-lib.sh (test_at_exit stops the cluster), or by itself with PG_AT_EXIT=: (the caller stops it).
 #
 #   pg_available        are PostgreSQL's server binaries installed? (else the caller skips, saying why: $PG_MISSING)
+#   pg_need             a cluster for this script (pg_start unless one runs), or the script skipped without PostgreSQL
 #   pg_start            initdb + start; exports PG_BINDIR PG_DIR PG_SOCKDIR PG_USER PG_PASSWORD_FILE, and PG_URL
 #                       (database "bbgitops", created); once per script
 #   pg_stop             stops the cluster (fast shutdown) and removes its directory
@@ -15,6 +16,13 @@
 #
 # The cluster lives under ${TMPDIR:-/tmp} (not in the trash directory): its socket path must stay under 108 bytes,
 # and the server user must be able to reach it (a trash under /root is not reachable by nobody).
+
+# Sourced once per script (test-lib.sh sources it under BBGITOPS_TEST_STATE=pg, a PostgreSQL test again).
+if test -n "${LIB_PG_LOADED:-}"
+then
+	return 0
+fi
+LIB_PG_LOADED=t
 
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
 PG_DIR=
@@ -122,6 +130,7 @@ pg_stop () {
 pg_psql () {
 	_db=bbgitops
 	case "${1:-}" in -*|'') ;; *) _db=$1; shift ;; esac
+	PGOPTIONS='-c client_min_messages=warning' \
 	"$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKDIR" -U postgres -d "$_db" "$@"
 }
 
@@ -146,6 +155,19 @@ pg_dropdb () {
 pg_state_section () {
 	printf 'state = { url = "%s"; password_file = "%s"; connect_timeout = 2; };\n' "${1:-$PG_URL}" \
 		"$PG_PASSWORD_FILE"
+}
+
+# pg_need: for a test script about PostgreSQL itself (t09[5-8]0): the script's cluster (started here unless
+# BBGITOPS_TEST_STATE=pg started it already), or the whole script skipped when PostgreSQL is not installed.
+pg_need () {
+	test -z "$PG_DIR" || return 0
+	if ! pg_available
+	then
+		echo "1..0 # SKIP $PG_MISSING"
+		exit 0
+	fi
+	pg_start >"$TRASH_DIRECTORY/.pg-start.log" 2>&1 ||
+	{ echo "Bail out! cannot start PostgreSQL:"; sed -e 's/^/# /' "$TRASH_DIRECTORY/.pg-start.log"; exit 1; }
 }
 
 if command -v test_at_exit >/dev/null 2>&1

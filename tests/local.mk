@@ -127,6 +127,15 @@ EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
 
+# --- integration tests: shared state in PostgreSQL (issue 13); each starts its own cluster (lib-pg.sh) ---
+PG_TESTS =
+PG_TESTS += %D%/t0950-pg-failover.sh
+PG_TESTS += %D%/t0960-pg-fleet.sh
+PG_TESTS += %D%/t0970-pg-down.sh
+PG_TESTS += %D%/t0980-pg-migrate.sh
+TESTS += $(PG_TESTS)
+EXTRA_DIST += $(PG_TESTS)
+
 # --- unit tests: the issue text (engine) ---
 check_PROGRAMS += %D%/unit/test-issue-text
 %C%_unit_test_issue_text_SOURCES = %D%/unit/test-issue-text.c src/issue_text.c src/util.c

@@ -132,13 +132,7 @@ sqlite)
 	;;
 pg)
 	. "$TEST_SRCDIR/lib-pg.sh"
-	if ! pg_available
-	then
-		echo "1..0 # SKIP BBGITOPS_TEST_STATE=pg: $PG_MISSING"
-		exit 0
-	fi
-	pg_start >"$TRASH_DIRECTORY/.pg-start.log" 2>&1 ||
-	{ echo "Bail out! cannot start PostgreSQL:"; sed -e 's/^/# /' "$TRASH_DIRECTORY/.pg-start.log"; exit 1; }
+	pg_need
 	TEST_STATE_PREREQ=PG_STATE
 	;;
 *)
@@ -467,9 +461,9 @@ bbgitops () {
 
 # write_config [FILE] <<EOF ... EOF: writes a bbgitops configuration (mode 600). Unless the text sets
 # state_dir itself, it starts with state_dir = "$STATE_DIR". FILE defaults to $CONF. Under
-# BBGITOPS_TEST_STATE=pg, unless the text has a state section of its own, the section that puts the state into the
-# script's PostgreSQL database is appended (state_section). A test that writes a configuration otherwise passes
-# its text through here too.
+# BBGITOPS_TEST_STATE=pg, unless the text has a state section of its own (or WRITE_CONFIG_STATE=sqlite: the test
+# wants SQLite in state_dir), the section that puts the state into the script's PostgreSQL database is appended
+# (state_section). A test that writes a configuration otherwise passes its text through here too.
 write_config () {
 	_file=${1:-$CONF}
 	_text=$(cat)
@@ -483,7 +477,7 @@ write_config () {
 			printf '%s\n' "$_text"
 			case "$_text" in
 			*"state = {"*|*"state={"*|*"state ={"*) ;;
-			*) state_section ;;
+			*) test "${WRITE_CONFIG_STATE:-}" = sqlite || state_section ;;
 			esac
 		} >"$_file"
 	) &&
