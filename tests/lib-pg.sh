@@ -117,7 +117,15 @@ pg_stop () {
 	then
 		if test -f "$PG_DIR/data/postmaster.pid"
 		then
+			_pid=$(sed -n 1p "$PG_DIR/data/postmaster.pid")
 			pg_as_server "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -m immediate -w -t 30 -s stop >/dev/null 2>&1
+			# pg_ctl returns once the pid file is gone, a moment before the postmaster has exited
+			_i=0
+			while test -n "$_pid" && kill -0 "$_pid" 2>/dev/null && test $_i -lt 100
+			do
+				sleep 0.05
+				_i=$((_i + 1))
+			done
 		fi
 		rm -rf "$PG_DIR"
 	fi

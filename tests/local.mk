@@ -129,6 +129,7 @@ EXTRA_DIST += $(POLL_TESTS)
 
 # --- integration tests: shared state in PostgreSQL (issue 13); each starts its own cluster (lib-pg.sh) ---
 PG_TESTS =
+PG_TESTS += %D%/t0940-pg-harness.sh
 PG_TESTS += %D%/t0950-pg-failover.sh
 PG_TESTS += %D%/t0960-pg-fleet.sh
 PG_TESTS += %D%/t0970-pg-down.sh
