@@ -53,6 +53,7 @@ killed_hook () {
 fail_over () {
 	rm -rf "$2/hr.git" &&
 	cp -a "$1/hr.git" "$2/hr.git" &&
+	rm -f "$2/hr.git/hooks/post-receive" &&
 	"$BBGITOPS" -c "$TRASH/$2.conf" install-hook "$TRASH/$2/hr.git" >/dev/null
 }
 
@@ -95,6 +96,7 @@ test_expect_success 'on A, a push whose hook is killed and one whose hook cannot
 	killed_hook A "0.0$(awk "BEGIN { srand(); printf \"%d\", 1 + rand() * 9 }")" &&
 	push_node A 0003 &&
 	node_config A "postgresql:///bbgitops?host=$TRASH/nowhere" &&
+	rm A/hr.git/hooks/post-receive &&
 	"$BBGITOPS" -c "$TRASH/A.conf" install-hook "$TRASH/A/hr.git" >/dev/null &&
 	push_node A 0004 &&
 	bbgitops_lines push-0004.out >lines &&
