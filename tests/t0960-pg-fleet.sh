@@ -94,7 +94,7 @@ push_random () {
 
 test_expect_success 'setup: two remote repositories with two branches, three machines, cursors at the tips' '
 	start_fake v2 &&
-	fake_fault "{\"delay\": 0.03}" &&
+	fake_fault "{\"delay\": 0.08}" &&
 	write_key &&
 	mkdir srv &&
 	for r in $REPOS
@@ -126,7 +126,7 @@ test_expect_success "the fleet at work: $PUSHES pushes while three pollers and t
 	{ killer poller-1 0.05 1.5 "$BBGITOPS" -c M1.conf -q poll --daemon & k1=$!; } &&
 	{ looper deliverer-2 "$BBGITOPS" -c M2.conf -q deliver --now & d2=$!; } &&
 	{ looper deliverer-3 "$BBGITOPS" -c M3.conf -q deliver --now & d3=$!; } &&
-	{ killer deliverer-1 0.01 0.5 "$BBGITOPS" -c M1.conf -q deliver --now & d1=$!; } &&
+	{ killer deliverer-1 0.05 0.6 "$BBGITOPS" -c M1.conf -q deliver --now & d1=$!; } &&
 	for i in $(test_seq "$PUSHES")
 	do
 		push_random "$i" &&

@@ -300,6 +300,13 @@ test_expect_failure () {
 	return 0
 }
 
+# test_skip_all REASON: the whole script is skipped (TAP "1..0 # SKIP REASON"), its trash removed.
+test_skip_all () {
+	echo "1..0 # SKIP $*"
+	cd "$TEST_BUILDDIR" && rm -rf "$TRASH_DIRECTORY"
+	exit 0
+}
+
 test_done () {
 	echo "1..$test_count"
 	if test "$test_fixed" != 0
@@ -490,6 +497,39 @@ state_section () {
 	if test "$BBGITOPS_TEST_STATE" = pg
 	then
 		pg_state_section
+	fi
+}
+
+# state_sql SQL: runs SQL on the script's state (sqlite3 on $STATE_DIR/state.db, or psql on the PostgreSQL database
+# under BBGITOPS_TEST_STATE=pg); rows one per line, columns separated by "|", no header, as sqlite3 prints them.
+# The schemas are the same; keep SQL to what both understand (no strftime, no now()).
+state_sql () {
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_psql -A -t -F '|' -c "$1"
+	else
+		sqlite3 "$STATE_DIR/state.db" "$1"
+	fi
+}
+
+# state_dump: every byte of the state as text (sqlite3 .dump, or pg_dump of the database), for "no secret in
+# the state" and "nothing changed" checks.
+state_dump () {
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		"$PG_BINDIR/pg_dump" -h "$PG_SOCKDIR" -U postgres --no-owner bbgitops
+	else
+		sqlite3 "$STATE_DIR/state.db" .dump
+	fi
+}
+
+# state_exists: the state was created (state.db, or the schema in the database).
+state_exists () {
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_psql -c "SELECT 1 FROM cursors LIMIT 0" >/dev/null 2>&1
+	else
+		test -f "$STATE_DIR/state.db"
 	fi
 }
 
