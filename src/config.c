@@ -301,9 +301,10 @@ parse_state(struct parser *p, const config_setting_t *g)
 	sc = xcalloc(1, sizeof(*sc));
 	check_known_keys(p, g, "state", state_keys);
 	sc->url = get_string(p, g, "url", true, "state");
-	if (sc->url != NULL && !str_starts_with(sc->url, "postgresql://") && !str_starts_with(sc->url, "postgres://"))
+	if (sc->url != NULL && !str_starts_with(sc->url, "postgresql://") && !str_starts_with(sc->url, "postgres://") &&
+	    strchr(sc->url, '=') == NULL)
 		parser_error(p, config_setting_get_member(g, "url"),
-			"'url' must be a PostgreSQL connection URI (postgresql://...)");
+			"'url' must be a PostgreSQL connection URI (postgresql://...) or libpq's key=value pairs");
 	sc->password_file = get_string(p, g, "password_file", false, "state");
 	if (sc->password_file != NULL && sc->password_file[0] != '/')
 		parser_error(p, config_setting_get_member(g, "password_file"), "'password_file' must be an absolute path");

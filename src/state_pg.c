@@ -300,14 +300,22 @@ ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
-/* The URL without a password in its user information, to name the database in messages. */
+/* The URL without a password (in its user information, or a password=... pair), to name the database in messages. */
 static char *
 redact_url(const char *url)
 {
-	const char *scheme = strstr(url, "://"), *at, *colon, *slash;
+	const char *scheme = strstr(url, "://"), *at, *colon, *slash, *pw;
 
-	if (scheme == NULL)
-		return xstrdup(url);
+	if (scheme == NULL) {
+		/* key=value pairs: the value of password (quoted or not) is left out. */
+		pw = strstr(url, "password");
+		if (pw == NULL)
+			return xstrdup(url);
+		return xasprintf("%.*spassword=***", (int)(pw - url), url);
+	}
+	pw = strstr(url, "password=");
+	if (pw != NULL)
+		return xasprintf("%.*spassword=***", (int)(pw - url), url);
 	scheme += 3;
 	slash = strpbrk(scheme, "/?");
 	at = strchr(scheme, '@');

@@ -88,7 +88,7 @@ test_expect_success 'setup: hr (local, delivered to the fake Bytebase) and payro
 '
 
 test_expect_success 'before any state: every series exists with 0 and parses' '
-	rm -rf "$STATE_DIR" &&
+	state_reset &&
 	status_samples &&
 	expect_issues hr 0 0 0 0 0 &&
 	expect_issues payroll 0 0 0 0 0 &&
