@@ -93,8 +93,9 @@ cmd_state(const struct cli *cli, int argc, char **argv)
 		state_usage();
 		return 2;
 	}
-	if (url != NULL && !str_starts_with(url, "postgresql://") && !str_starts_with(url, "postgres://")) {
-		log_warnx("state migrate: --to must be a PostgreSQL connection URI (postgresql://...)");
+	if (url != NULL && !str_starts_with(url, "postgresql://") && !str_starts_with(url, "postgres://") &&
+	    strchr(url, '=') == NULL) {
+		log_warnx("state migrate: --to must be a PostgreSQL connection URI (postgresql://...) or key=value pairs");
 		return 2;
 	}
 	if ((rc = cli_load_config(cli, &cfg)) != 0)
