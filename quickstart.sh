@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 top=$(pwd)
 
 packages="build-essential autoconf automake pkg-config libgit2-dev libcurl4-openssl-dev libconfig-dev
-	libsqlite3-dev libjansson-dev git python3 ca-certificates lighttpd sqlite3 procps psmisc
+	libsqlite3-dev libjansson-dev libpq-dev postgresql git python3 ca-certificates lighttpd sqlite3 procps psmisc
 	python3-prometheus-client mandoc man-db bash-completion dpkg-dev debhelper lintian
 	clang-14 libclang-rt-14-dev postgresql libpq-dev"
 

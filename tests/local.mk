@@ -19,7 +19,7 @@ AM_TESTS_ENVIRONMENT = \
 
 unit_cflags = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(JANSSON_CFLAGS) -I$(top_srcdir)/src
-unit_ldadd = $(LIBGIT2_LIBS) $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
+unit_ldadd = $(LIBGIT2_LIBS) $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(DL_LIBS) $(JANSSON_LIBS)
 
 EXTRA_DIST += %D%/unit/tap.h %D%/test-lib.sh %D%/lsan.supp %D%/lib-pg.sh
 
