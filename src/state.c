@@ -42,8 +42,16 @@ state_open_url(const char *dir, const char *url, const char *password_file, long
 	struct state **out, struct error *err)
 {
 	struct state *st = state_new(dir);
+	struct error ignored = ERROR_INIT;
 	char *password = NULL;
 	int rc;
+
+	/*
+	 * state_dir still holds this machine's locks and mirrors. Best effort: the hook needs none of it, and whoever
+	 * does (the deliverer's lock, the poller's mirrors) names the directory when it cannot use it.
+	 */
+	if (dir != NULL && *dir != '\0')
+		state_make_dir(dir, &ignored);
 
 	if (password_file != NULL && config_read_secret(password_file, &password, err) != 0)
 		return error_prefix(err, "state.password_file");

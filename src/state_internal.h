@@ -92,6 +92,9 @@ int state_sqlite_open(struct state *st, struct error *err);
 int state_pg_open(struct state *st, const char *url, const char *password, long connect_timeout,
 	struct error *err);
 
+/* Creates DIR (mode 2770, setgid: files inherit the shared group) and its parents when missing. */
+int state_make_dir(const char *dir, struct error *err);
+
 /* The statement API. Prepare names the statement WHAT in its errors. */
 int state_stmt_prepare(struct state *st, struct state_stmt **out, struct error *err, const char *what,
 	const char *sql);

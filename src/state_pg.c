@@ -541,17 +541,30 @@ branch_key(const char *repository, const char *branch)
 	return (int)(h & 0x7fffffff);
 }
 
+/*
+ * As with SQLite (see its defer_sync): the hook's commits need not wait for the WAL flush, because a lost
+ * transaction takes its cursor with it. The deliverer commits synchronously before its first network call, and
+ * that flush covers every earlier commit (the WAL is written in order). Set per transaction, in its BEGIN's round
+ * trip.
+ */
+static const char *
+sync_clause(const struct state *st)
+{
+	return st->defer_sync ? "SET LOCAL synchronous_commit = off; " : "";
+}
+
 static int
 pg_begin(struct state *st, enum state_txn kind, const char *repository, const char *branch, struct error *err)
 {
 	const char *values[2] = { repository, branch };
-	char sql[160];
+	char sql[256];
 
 	switch (kind) {
 	case STATE_TXN_READ:
 		return pg_exec(st, "BEGIN ISOLATION LEVEL REPEATABLE READ", err);
 	case STATE_TXN_WRITE:
-		snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%d, 0)", LOCK_WRITERS);
+		snprintf(sql, sizeof(sql), "BEGIN; %sSELECT pg_advisory_xact_lock(%d, 0)", sync_clause(st),
+			LOCK_WRITERS);
 		return pg_exec(st, sql, err);
 	case STATE_TXN_BRANCH:
 		break;
@@ -561,8 +574,8 @@ pg_begin(struct state *st, enum state_txn kind, const char *repository, const ch
 	 * any machine, one after the other (the branch's lock, keyed on a hash computed here: a number, so BEGIN and
 	 * both locks go in one round trip); the cursor row is locked too, where it exists.
 	 */
-	snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock_shared(%d, 0), pg_advisory_xact_lock(%d, %d)",
-		LOCK_WRITERS, LOCK_BRANCH, branch_key(repository, branch));
+	snprintf(sql, sizeof(sql), "BEGIN; %sSELECT pg_advisory_xact_lock_shared(%d, 0), pg_advisory_xact_lock(%d, %d)",
+		sync_clause(st), LOCK_WRITERS, LOCK_BRANCH, branch_key(repository, branch));
 	if (pg_exec(st, sql, err) != 0 ||
 	    pg_run(st, err, "locking the cursor", "SELECT commit_id FROM cursors WHERE repository = $1 AND branch = $2 "
 	    "FOR UPDATE", 2, values) != 0) {
@@ -585,15 +598,10 @@ pg_rollback(struct state *st)
 		pq.PQclear(pq.PQexec(conn_of(st), "ROLLBACK"));
 }
 
-/*
- * As with SQLite (see state_defer_sync there): the hook's commits need not wait for the WAL flush, because a lost
- * transaction takes its cursor with it. The deliverer commits synchronously before its first network call, and
- * that flush covers every earlier commit (the WAL is written in order).
- */
 static void
 pg_defer_sync(struct state *st)
 {
-	pq.PQclear(pq.PQexec(conn_of(st), "SET synchronous_commit = off"));
+	(void)st;    /* st->defer_sync, read by sync_clause */
 }
 
 static int

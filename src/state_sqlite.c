@@ -211,8 +211,8 @@ fail:
 	return -1;
 }
 
-static int
-make_dirs(const char *dir, struct error *err)
+int
+state_make_dir(const char *dir, struct error *err)
 {
 	char *copy = xstrdup(dir), *p;
 	struct stat stbuf;
@@ -274,7 +274,7 @@ state_sqlite_open(struct state *st, struct error *err)
 
 	st->drv = &state_sqlite_driver;
 	st->where = xasprintf("%s/state.db", st->dir);
-	if (make_dirs(st->dir, err) != 0)
+	if (state_make_dir(st->dir, err) != 0)
 		return -1;
 	rc = sqlite3_open_v2(st->where, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	st->conn = db;
