@@ -164,8 +164,7 @@ test_expect_success 'the next poll catches the killed push up, exactly once' '
 '
 
 test_expect_success 'a creation push while the state directory is unusable: the next push catches up' '
-	mv state state.away &&
-	echo "not a directory" >state &&
+	state_break &&
 	(
 		cd hr &&
 		git checkout -q -b release/2 main &&
@@ -175,8 +174,7 @@ test_expect_success 'a creation push while the state directory is unusable: the 
 	) &&
 	bbgitops_lines push2.out >lines &&
 	test_line_count = 1 lines &&
-	rm state &&
-	mv state.away state &&
+	state_repair &&
 	(
 		cd hr &&
 		add_file bytebase/0007_r2_c.sql && commit_all "R2 c" &&

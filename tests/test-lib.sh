@@ -512,12 +512,13 @@ state_sql () {
 	fi
 }
 
-# state_dump: every byte of the state as text (sqlite3 .dump, or pg_dump of the database), for "no secret in
-# the state" and "nothing changed" checks.
+# state_dump: every byte of the state as text (sqlite3 .dump, or pg_dump of the database without the random key
+# of its \restrict lines), for "no secret in the state" and "nothing changed" checks.
 state_dump () {
 	if test "$BBGITOPS_TEST_STATE" = pg
 	then
-		"$PG_BINDIR/pg_dump" -h "$PG_SOCKDIR" -U postgres --no-owner bbgitops
+		"$PG_BINDIR/pg_dump" -h "$PG_SOCKDIR" -U postgres --no-owner bbgitops >"$TRASH_DIRECTORY/.pg_dump" &&
+		grep -v '^\\\(un\)\{0,1\}restrict ' "$TRASH_DIRECTORY/.pg_dump"
 	else
 		sqlite3 "$STATE_DIR/state.db" .dump
 	fi
@@ -530,6 +531,26 @@ state_exists () {
 		pg_psql -c "SELECT 1 FROM cursors LIMIT 0" >/dev/null 2>&1
 	else
 		test -f "$STATE_DIR/state.db"
+	fi
+}
+
+# state_break: the state becomes unusable (state_dir replaced by a file; under pg, the server stopped as well);
+# state_repair puts it back as it was.
+state_break () {
+	mv "$STATE_DIR" "$STATE_DIR.away" &&
+	echo "not a directory" >"$STATE_DIR" &&
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_halt
+	fi
+}
+
+state_repair () {
+	rm "$STATE_DIR" &&
+	mv "$STATE_DIR.away" "$STATE_DIR" &&
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_resume
 	fi
 }
 
