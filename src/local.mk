@@ -25,6 +25,7 @@ bbgitops_git_sources = \
 	%D%/catchup.c %D%/catchup.h \
 	%D%/branch_start.c %D%/branch_start.h \
 	%D%/walk.c %D%/walk.h \
+	%D%/commit_graph.c %D%/commit_graph.h \
 	%D%/issue_text.c %D%/issue_text.h \
 	%D%/issue_json.c %D%/issue_json.h
 

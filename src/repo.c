@@ -61,6 +61,14 @@ repo_library_init(struct error *err)
 	 * long walk's instructions. git does not (only fsck does); zlib's checksum still catches a damaged object.
 	 */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	/*
+	 * libgit2 maps packs in 1 GB windows and keeps up to 8 GB mapped: every page a walk touches stays resident. A
+	 * walk reads each object once, so 1 MB windows and 4 MB mapped (least recently used windows are unmapped) cost
+	 * no time and keep a long walk's peak RSS below git's (bench/backfill: 57.9 -> 49.4 MB on the monorepo shape,
+	 * git 52.3 MB). It is a soft limit: a window in use is never unmapped.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(1024 * 1024));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(4 * 1024 * 1024));
 	library_ready = true;
 	return 0;
 }

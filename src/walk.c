@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit_graph.h"
 #include "repo.h"
 #include "util.h"
 
@@ -72,18 +73,25 @@ walk_first_parents(git_repository *repo, const git_oid *tip, const char *base, b
 	struct walk_list *out, const struct walk_request *progress, struct error *err)
 {
 	git_odb *odb = NULL;
+	struct commit_graph *graph;
 	git_oid id, tree, parent;
-	bool has_parent;
+	uint32_t pos = 0, parent_pos = 0;
+	bool has_parent, in_graph;
 
 	memset(out, 0, sizeof(*out));
 	if (git_repository_odb(&odb, repo) < 0)
 		return repo_error(err, "cannot open the object database");
+	/* The commit-graph, when git wrote one, gives each commit's tree and parent without inflating the commit. */
+	graph = commit_graph_open_repository(repo);
 	git_oid_cpy(&id, tip);
+	in_graph = graph != NULL && commit_graph_find(graph, &id, &pos);
 	for (;;) {
 		struct walk_commit *fc;
 		bool boundary = is_boundary != NULL && is_boundary(&id, arg);
 
-		if (repo_raw_commit(odb, &id, &tree, &parent, &has_parent, err) != 0)
+		if (in_graph)
+			in_graph = commit_graph_commit(graph, pos, &tree, &parent, &parent_pos, &has_parent);
+		if (!in_graph && repo_raw_commit(odb, &id, &tree, &parent, &has_parent, err) != 0)
 			goto fail;
 		if (boundary) {
 			out->has_boundary = true;
@@ -105,10 +113,17 @@ walk_first_parents(git_repository *repo, const git_oid *tip, const char *base, b
 		if (!has_parent)
 			break;
 		git_oid_cpy(&id, &parent);
+		/* A graph holds every parent of its commits: the parent is at parent_pos, no search needed. */
+		if (in_graph)
+			pos = parent_pos;
+		else
+			in_graph = graph != NULL && commit_graph_find(graph, &id, &pos);
 	}
+	commit_graph_free(graph);
 	git_odb_free(odb);
 	return 0;
 fail:
+	commit_graph_free(graph);
 	git_odb_free(odb);
 	walk_list_free(out);
 	return -1;

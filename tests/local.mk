@@ -148,6 +148,14 @@ check_PROGRAMS += %D%/unit/test-raw-tree
 %C%_unit_test_raw_tree_CFLAGS = $(unit_cflags)
 %C%_unit_test_raw_tree_LDADD = $(unit_ldadd)
 
+# --- git's commit-graph, read by the walk (issue 11; engine) ---
+check_PROGRAMS += %D%/unit/test-commit-graph
+%C%_unit_test_commit_graph_SOURCES = %D%/unit/test-commit-graph.c src/commit_graph.c src/util.c
+%C%_unit_test_commit_graph_CFLAGS = $(unit_cflags)
+%C%_unit_test_commit_graph_LDADD = $(unit_ldadd)
+TESTS += %D%/t0170-commit-graph.sh
+EXTRA_DIST += %D%/t0170-commit-graph.sh
+
 # --- integration tests: nothing lost, whatever happens (issue 9; engine) ---
 NOTHING_LOST_TESTS =
 NOTHING_LOST_TESTS += %D%/t0110-branch-creation-failures.sh
