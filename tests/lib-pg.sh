@@ -75,7 +75,7 @@ pg_start () {
 	then
 		chown nobody "$PG_DIR" "$PG_DIR/data"
 	fi &&
-	pg_as_server "$PG_BINDIR/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C --no-sync \
+	pg_as_server "$PG_BINDIR/initdb" -D "$PG_DIR/data" -U postgres -A trust -E SQL_ASCII --locale=C --no-sync \
 		>"$PG_DIR/initdb.log" 2>&1 || { cat >&2 "$PG_DIR/initdb.log"; return 1; }
 	# Only the Unix socket; the superuser (for the harness) without a password, everyone else by scram.
 	cat >>"$PG_DIR/data/postgresql.conf" <<-EOF &&
