@@ -14,7 +14,7 @@ top=$(pwd)
 packages="build-essential autoconf automake pkg-config libgit2-dev libcurl4-openssl-dev libconfig-dev
 	libsqlite3-dev libjansson-dev libpq-dev postgresql git python3 ca-certificates lighttpd sqlite3 procps psmisc
 	python3-prometheus-client mandoc man-db bash-completion dpkg-dev debhelper lintian
-	clang-14 libclang-rt-14-dev postgresql libpq-dev"
+	clang-14 libclang-rt-14-dev"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
