@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # quickstart.sh — from a fresh Debian 12 checkout to a working bbgitops.
 #   ./quickstart.sh demo   build, then push migrations into a throw-away bare repository and list the issues
-#   ./quickstart.sh test   what CI runs (.ci/run): the suite on a -Werror build, again under AddressSanitizer/UBSan,
+#   ./quickstart.sh test   what CI runs (.ci/run): the suite on a -Werror build, again with the state in PostgreSQL
+#                          (BBGITOPS_TEST_STATE=pg), again under AddressSanitizer/UBSan,
 #                          the timing-sensitive tests 5 more times, make distcheck, the Debian package test, each
 #                          fuzz target for FUZZ_SECONDS (60) s; one summary line of every test point of every run
 # Installs only the Debian packages that are missing (apt-get, through sudo when not root). Needs no TTY or stdin.
@@ -11,7 +12,7 @@ cd "$(dirname "$0")"
 top=$(pwd)
 
 packages="build-essential autoconf automake pkg-config libgit2-dev libcurl4-openssl-dev libconfig-dev
-	libsqlite3-dev libjansson-dev git python3 ca-certificates lighttpd sqlite3 procps psmisc
+	libsqlite3-dev libjansson-dev libpq-dev postgresql git python3 ca-certificates lighttpd sqlite3 procps psmisc
 	python3-prometheus-client mandoc man-db bash-completion dpkg-dev debhelper lintian
 	clang-14 libclang-rt-14-dev"
 
@@ -112,7 +113,7 @@ keep_results() {
 # (make output with automake's "PASS: ..."/"FAIL: ..." lines), and fails only when it broke without recording a
 # failing test (a build error): the summary then counts one failure for it. To add a step: write step_NAME and
 # add NAME to ci_steps.
-ci_steps="plain asan repeat distcheck package fuzz"
+ci_steps="plain pg asan repeat distcheck package fuzz"
 
 # plain: a -Werror build and the whole suite.
 step_plain() {
@@ -121,6 +122,16 @@ step_plain() {
 	check build || rc=1
 	keep_results build "$results/plain"
 	[ $rc = 0 ] || [ "$(failed_points "$results/plain")" -gt 0 ]
+}
+
+# pg: the whole suite again on the plain build, every state in PostgreSQL (BBGITOPS_TEST_STATE=pg: each test script
+# starts its own throw-away PostgreSQL 15 cluster, tests/lib-pg.sh).
+step_pg() {
+	local rc=0
+	build build --enable-werror || return 1
+	BBGITOPS_TEST_STATE=pg check build || rc=1
+	keep_results build "$results/pg"
+	[ $rc = 0 ] || [ "$(failed_points "$results/pg")" -gt 0 ]
 }
 
 # asan: AddressSanitizer and UBSan build and the whole suite.
@@ -138,6 +149,7 @@ step_asan() {
 
 # repeat: the tests with kills, races and timing, 5 more times each (a test that fails one run in N is a defect).
 repeat_tests="tests/t0550-deliver-sigkill.sh tests/t0060-concurrency.sh tests/t0750-poll-daemon.sh"
+repeat_tests="$repeat_tests tests/t0960-pg-fleet.sh tests/t0970-pg-down.sh"
 step_repeat() {
 	local i rc=0
 	for i in 1 2 3 4 5; do

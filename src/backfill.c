@@ -233,7 +233,7 @@ cmd_backfill(const struct cli *cli, int argc, char **argv)
 		log_warnx("backfill: %s: %s", rc->name, err.msg);
 		goto out;
 	}
-	if (state_open(cfg->state_dir, &st, &err) < 0) {
+	if (state_open(cfg, &st, &err) < 0) {
 		log_warnx("backfill: %s", err.msg);
 		goto out;
 	}

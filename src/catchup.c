@@ -485,7 +485,7 @@ catchup_branch(struct state *st, git_repository *repo, const struct catchup_requ
 	int ret = -1;
 
 	memset(res, 0, sizeof(*res));
-	if (state_begin_immediate(st, err) != 0)
+	if (state_begin_branch(st, req->repo->name, req->branch, err) != 0)
 		goto out;
 	if (catch_up_locked(st, repo, req, res, &start, &have_start, &move, err) != 0)
 		goto out;

@@ -37,12 +37,13 @@ cli_open_existing_state(const struct config *cfg, struct state **out, bool *exis
 	char *path = xasprintf("%s/state.db", cfg->state_dir);
 	struct stat st;
 
-	*exists = stat(path, &st) == 0;
+	/* A shared database always exists (its schema is created when missing); a local one is a file. */
+	*exists = cfg->state != NULL || stat(path, &st) == 0;
 	free(path);
 	*out = NULL;
 	if (!*exists)
 		return 0;
-	return state_open(cfg->state_dir, out, err);
+	return state_open(cfg, out, err);
 }
 
 /*

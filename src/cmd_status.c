@@ -116,7 +116,12 @@ print_text(const json_t *status)
 				json_string_value(json_object_get(bb, "flow")));
 	} else
 		printf("bytebase: not configured (issues stay in the local store)\n");
-	printf("state: %s\n", json_string_value(json_object_get(status, "state_dir")));
+	if (json_is_string(json_object_get(status, "state_database")))
+		printf("state: %s (PostgreSQL; locks and mirrors in %s)\n",
+			json_string_value(json_object_get(status, "state_database")),
+			json_string_value(json_object_get(status, "state_dir")));
+	else
+		printf("state: %s\n", json_string_value(json_object_get(status, "state_dir")));
 	json_array_foreach(repos, i, repo) {
 		const json_t *counts = json_object_get(repo, "issues"), *br;
 
@@ -197,6 +202,8 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 	status = json_object();
 	json_object_set_new(status, "config", json_string(cfg->file));
 	json_object_set_new(status, "state_dir", json_string(cfg->state_dir));
+	if (st != NULL && strcmp(state_backend(st), "sqlite") != 0)
+		json_object_set_new(status, "state_database", json_string(state_where(st)));
 	if (cfg->bytebase != NULL) {
 		dialect = setting(st, "bytebase.dialect");
 		version = setting(st, "bytebase.version");

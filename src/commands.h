@@ -17,6 +17,7 @@ int cmd_issues(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_check_config(const struct cli *cli, int argc, char **argv);
 int cmd_install_hook(const struct cli *cli, int argc, char **argv);
+int cmd_state(const struct cli *cli, int argc, char **argv);
 int cmd_doctor(const struct cli *cli, int argc, char **argv);   /* bbgitops-deliver; bbgitops hands over */
 
 #endif

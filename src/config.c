@@ -287,6 +287,31 @@ parse_bytebase_release(struct parser *p, const config_setting_t *g, struct byteb
 	return true;
 }
 
+static const char *const state_keys[] = { "url", "password_file", "connect_timeout", NULL };
+
+static struct state_config *
+parse_state(struct parser *p, const config_setting_t *g)
+{
+	struct state_config *sc;
+
+	if (!config_setting_is_group(g)) {
+		parser_error(p, g, "'state' must be a group { url = \"postgresql://...\"; ... }");
+		return NULL;
+	}
+	sc = xcalloc(1, sizeof(*sc));
+	check_known_keys(p, g, "state", state_keys);
+	sc->url = get_string(p, g, "url", true, "state");
+	if (sc->url != NULL && !str_starts_with(sc->url, "postgresql://") && !str_starts_with(sc->url, "postgres://") &&
+	    strchr(sc->url, '=') == NULL)
+		parser_error(p, config_setting_get_member(g, "url"),
+			"'url' must be a PostgreSQL connection URI (postgresql://...) or libpq's key=value pairs");
+	sc->password_file = get_string(p, g, "password_file", false, "state");
+	if (sc->password_file != NULL && sc->password_file[0] != '/')
+		parser_error(p, config_setting_get_member(g, "password_file"), "'password_file' must be an absolute path");
+	sc->connect_timeout = get_long(p, g, "connect_timeout", 2, 1, 3600);
+	return sc;
+}
+
 static struct bytebase_config *
 parse_bytebase(struct parser *p, const config_setting_t *g)
 {
@@ -658,7 +683,7 @@ check_duplicate_names(struct parser *p, struct config *cfg, const config_setting
 	free(sorted);
 }
 
-static const char *const top_keys[] = { "state_dir", "bytebase", "hook", "poll", "repositories",
+static const char *const top_keys[] = { "state_dir", "state", "bytebase", "hook", "poll", "repositories",
 	"max_migration_size", NULL };
 static const char *const hook_keys[] = { "deliver", NULL };
 static const char *const poll_keys[] = { "interval", "jitter", "timeout", "metrics_file", NULL };
@@ -678,6 +703,9 @@ parse_root(struct parser *p, config_t *lc, struct config *cfg)
 	if (cfg->state_dir != NULL && cfg->state_dir[0] != '/')
 		parser_error(p, config_setting_get_member(root, "state_dir"), "'state_dir' must be an absolute path");
 
+	s = config_setting_get_member(root, "state");
+	if (s != NULL)
+		cfg->state = parse_state(p, s);
 	s = config_setting_get_member(root, "bytebase");
 	if (s != NULL)
 		cfg->bytebase = parse_bytebase(p, s);
@@ -884,6 +912,11 @@ config_free(struct config *cfg)
 		free(cfg->bytebase->api_release);
 		free(cfg->bytebase);
 	}
+	if (cfg->state != NULL) {
+		free(cfg->state->url);
+		free(cfg->state->password_file);
+		free(cfg->state);
+	}
 	free(cfg->state_dir);
 	free(cfg->poll_metrics_file);
 	free(cfg->file);
@@ -977,6 +1010,8 @@ config_check_secrets(const struct config *cfg, struct strlist *errors)
 {
 	size_t before = errors->len, i;
 
+	if (cfg->state != NULL)
+		check_secret_file(cfg, "state.password_file", cfg->state->password_file, errors);
 	if (cfg->bytebase != NULL)
 		check_secret_file(cfg, "bytebase.service_key_file", cfg->bytebase->service_key_file, errors);
 	for (i = 0; i < cfg->n_repos; i++) {

@@ -64,9 +64,17 @@ struct bytebase_config {
  */
 #define CONFIG_MAX_MIGRATION_SIZE (16L * 1024 * 1024)
 
+/* The `state` section: shared state in PostgreSQL (design §5). Absent: SQLite in state_dir. */
+struct state_config {
+	char *url;                /* a libpq connection URI (postgresql://...) */
+	char *password_file;      /* a private file holding the password, or NULL */
+	long connect_timeout;     /* seconds */
+};
+
 struct config {
 	char *file;
 	char *state_dir;
+	struct state_config *state;         /* NULL: SQLite in state_dir */
 	struct bytebase_config *bytebase;   /* NULL: issues stay in the local store */
 	enum hook_deliver hook_deliver;
 	long poll_interval;

@@ -1,6 +1,7 @@
 /*
  * deliver.c — draining the outbox into Bytebase (design §4), whatever the server's release: one deliverer at a
- * time (flock on <state_dir>/deliver.lock); per (repository, branch) the oldest undelivered issue only, so
+ * time per machine (flock on <state_dir>/deliver.lock) and per branch across machines sharing the state (a lease on
+ * the branch, state_lease_try); per (repository, branch) the oldest undelivered issue only, so
  * migrations stay in order; the flow for the server's release range (bb_flow.h) records every created name here
  * before its next call; transient failures back off (a bounded number of times) and end the run; permanent ones
  * fail the issue and hold its branch back; rollouts that waited for approval are tried again by later runs.
@@ -460,13 +461,28 @@ deliver_rollouts(struct deliver_ctx *ctx, struct error *err)
 {
 	long long *ids = NULL;
 	size_t i, n = 0;
+	int ret = 0;
 
 	if (outbox_rollouts_due(ctx->st, DELIVER_ROLLOUT_ATTEMPTS, ctx->opts->now, &ids, &n, err) < 0)
 		return -1;
-	for (i = 0; i < n && !ctx->stop && !deliver_past_deadline(ctx); i++)
-		deliver_rollout(ctx, ids[i]);
+	for (i = 0; i < n && !ctx->stop && !deliver_past_deadline(ctx); i++) {
+		char key[32];
+		bool got, waiting;
+
+		/* With shared state, another machine's deliverer may be on it: its lease, then a second look. */
+		snprintf(key, sizeof(key), "%lld", ids[i]);
+		if (state_lease_try(ctx->st, "rollout", key, NULL, &got, err) < 0) {
+			ret = -1;
+			break;
+		}
+		if (!got)
+			continue;
+		if (outbox_rollout_waiting(ctx->st, ids[i], &waiting, err) == 0 && waiting)
+			deliver_rollout(ctx, ids[i]);
+		state_lease_release(ctx->st, "rollout", key, NULL);
+	}
 	free(ids);
-	return 0;
+	return ret;
 }
 
 /* Is HEAD due in this run? */
@@ -491,14 +507,39 @@ deliver_drain(struct deliver_ctx *ctx, bool *waiting, struct error *err)
 			return -1;
 		any = false;
 		for (i = 0; i < n && !ctx->stop; i++) {
+			bool got, still;
+
 			if (!deliver_is_due(ctx, &heads[i]))
 				continue;
 			if (deliver_past_deadline(ctx)) {
 				ctx->stop = true;
 				break;
 			}
-			deliver_one(ctx, &heads[i]);
-			any = true;
+			/*
+			 * The branch's lease: with shared state, deliverers on other machines drain other branches at the
+			 * same time, and one that dies releases its branches at once. Held elsewhere: that deliverer has
+			 * it (and looks again before it stops). Taken: the head is read again, it may have moved.
+			 */
+			if (state_lease_try(ctx->st, "deliver", heads[i].repository, heads[i].branch, &got, err) < 0) {
+				outbox_heads_free(heads, n);
+				return -1;
+			}
+			if (!got) {
+				deliver_mark_attempted(ctx, heads[i].id);
+				continue;
+			}
+			if (outbox_head_reload(ctx->st, &heads[i], &still, err) < 0) {
+				state_lease_release(ctx->st, "deliver", heads[i].repository, heads[i].branch);
+				outbox_heads_free(heads, n);
+				return -1;
+			}
+			if (still && deliver_is_due(ctx, &heads[i])) {
+				deliver_one(ctx, &heads[i]);
+				any = true;
+			} else if (!still) {
+				any = true;    /* the branch moved on: look at its new head */
+			}
+			state_lease_release(ctx->st, "deliver", heads[i].repository, heads[i].branch);
 		}
 		*waiting = false;
 		for (i = 0; i < n; i++)
@@ -561,7 +602,7 @@ deliver_run(const struct config *cfg, const struct deliver_options *opts, struct
 	if (cfg->bytebase == NULL && opts->skip_id == 0 && opts->skip_comment_id == 0)
 		return 0;
 	srandom((unsigned)(time_now() ^ getpid()));
-	if (state_open(cfg->state_dir, &ctx.st, err) < 0)
+	if (state_open(cfg, &ctx.st, err) < 0)
 		goto out;
 	/* Nothing may reach Bytebase that is not durable here first (see state_defer_sync in state.c). */
 	if (state_sync_full(ctx.st, err) < 0)

@@ -6,6 +6,7 @@
  */
 #include "deliver_comment.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,6 +249,29 @@ out:
 	state_issues_free(issues, n);
 }
 
+/*
+ * Posts comment C under its lease (with shared state another machine's deliverer may be on it: then it is left to
+ * that one), once it is read again and still pending.
+ */
+static int
+comment_leased(struct deliver_comment_run *run, struct state *st, const struct outbox_comment *c, struct error *err)
+{
+	char key[32];
+	bool got, pending;
+	int ret;
+
+	snprintf(key, sizeof(key), "%lld", c->issue_id);
+	if (state_lease_try(st, "comment", key, NULL, &got, err) < 0)
+		return -1;
+	if (!got)
+		return 0;
+	ret = outbox_comment_is_pending(st, c->issue_id, &pending, err);
+	if (ret == 0 && pending)
+		comment_one(run, st, c);
+	state_lease_release(st, "comment", key, NULL);
+	return ret;
+}
+
 int
 deliver_comments(struct deliver_comment_run *run, struct state *st, struct error *err)
 {
@@ -265,7 +289,10 @@ deliver_comments(struct deliver_comment_run *run, struct state *st, struct error
 		}
 		run->attempted = xrealloc(run->attempted, (run->n_attempted + 1) * sizeof(*run->attempted));
 		run->attempted[run->n_attempted++] = due[i].issue_id;
-		comment_one(run, st, &due[i]);
+		if (comment_leased(run, st, &due[i], err) < 0) {
+			free(due);
+			return -1;
+		}
 	}
 	free(due);
 	/* Comments still pending are waiting (the exit status says so, as for issues). */

@@ -195,7 +195,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 		if (catchup_begin(git, &reqs[i].req, &err) != 0)
 			log_warnx("%s: cannot record where the new branch begins: %s", items[i].branch, err.msg);
 	}
-	if (state_open(cfg->state_dir, &st, &err) != 0) {
+	if (state_open(cfg, &st, &err) != 0) {
 		log_warnx("%s (nothing queued; the next push or poll catches up)", err.msg);
 		goto out;
 	}

@@ -11,12 +11,13 @@ bbgitops_common_sources = \
 	%D%/config.c %D%/config.h \
 	%D%/migration.c %D%/migration.h \
 	%D%/state.c %D%/state.h %D%/state_internal.h \
+	%D%/state_sqlite.c %D%/state_pg.c \
 	%D%/state_metrics.c %D%/state_metrics.h
 
 noinst_LIBRARIES += libbbgitops-common.a
 libbbgitops_common_a_SOURCES = $(bbgitops_common_sources)
-libbbgitops_common_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
-bbgitops_common_lib = libbbgitops-common.a $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
+libbbgitops_common_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(LIBPQ_CFLAGS) $(JANSSON_CFLAGS)
+bbgitops_common_lib = libbbgitops-common.a $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(DL_LIBS) $(JANSSON_LIBS)
 
 # The git side: repository access and the engine.
 bbgitops_git_sources = \
@@ -72,6 +73,7 @@ bbgitops_SOURCES = \
 	%D%/metrics.c %D%/metrics.h \
 	%D%/cmd_check_config.c \
 	%D%/cmd_install_hook.c \
+	%D%/cmd_state.c %D%/state_migrate.c %D%/state_migrate.h \
 	$(bbgitops_git_sources) \
 	$(bbgitops_poll_sources)
 

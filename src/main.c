@@ -20,6 +20,8 @@ static const char usage_text[] =
 	"  status [--json | --prometheus]\n"
 	"  check-config             print \"configuration OK\" or every error as FILE:LINE: message\n"
 	"  install-hook GIT_DIR [--pre-receive]\n"
+	"  state migrate [--to URL [--password-file FILE]]\n"
+	"                           copy the SQLite state into PostgreSQL; without --to: update the schema\n"
 	"  doctor [REPO...] [--json] verify every credential live: Bytebase login, project, databases; tokens\n"
 	"  --help, --version\n"
 	"\n"
@@ -57,6 +59,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status },
 	{ "check-config", cmd_check_config },
 	{ "install-hook", cmd_install_hook },
+	{ "state", cmd_state },
 	{ "doctor", main_doctor },
 };
 

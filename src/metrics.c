@@ -172,7 +172,7 @@ metrics_update_file(const struct config *cfg, struct error *err)
 	struct state *st = NULL;
 	int rc = -1;
 
-	if (state_open(cfg->state_dir, &st, err) < 0)
+	if (state_open(cfg, &st, err) < 0)
 		goto out;
 	if (metrics_format(cfg, st, time_now(), &text, err) < 0)
 		goto out;

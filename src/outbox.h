@@ -25,6 +25,13 @@ struct outbox_head {
 /* Heads of every branch with undelivered issues, by issue id. Free with outbox_heads_free. */
 int outbox_heads(struct state *st, struct outbox_head **out, size_t *n, struct error *err);
 void outbox_heads_free(struct outbox_head *heads, size_t n);
+/*
+ * Reads HEAD's issue again (after its branch's lease was taken: another deliverer may have moved it meanwhile):
+ * *still false when it is no longer the undelivered head of its branch; else failed and next_attempt_at updated.
+ */
+int outbox_head_reload(struct state *st, struct outbox_head *head, bool *still, struct error *err);
+/* Is the rollout of issue ID still waiting (created, rollout pending, no rollout name)? */
+int outbox_rollout_waiting(struct state *st, long long id, bool *waiting, struct error *err);
 
 /* Which name column to record. */
 enum outbox_name {

@@ -22,6 +22,8 @@ struct outbox_comment {
 
 /* Pending comments, by issue id (with ALL, also those whose backoff has not run out). Free with free(). */
 int outbox_comments_pending(struct state *st, bool all, struct outbox_comment **out, size_t *n, struct error *err);
+/* Is the comment of ISSUE_ID still pending (read again once its lease is held)? */
+int outbox_comment_is_pending(struct state *st, long long issue_id, bool *pending, struct error *err);
 
 /* Before a call that may create or edit the comment: attempts + 1, in flight. */
 int outbox_comment_begin(struct state *st, long long issue_id, struct error *err);

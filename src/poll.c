@@ -1,7 +1,8 @@
 /*
  * poll.c — `bbgitops poll [--daemon] [REPO…]`: catch up every watched branch of the configured repositories (local
  * ones read in place, remote ones through their mirrors), then deliver. --daemon repeats every interval ± jitter,
- * reloads on SIGHUP and stops between repositories on SIGTERM/SIGINT. One cycle at a time: flock on poll.lock.
+ * reloads on SIGHUP and stops between repositories on SIGTERM/SIGINT. One cycle at a time: flock on poll.lock;
+ * across machines sharing the state, one poller per repository at a time (a lease, state_lease_try).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -414,12 +415,14 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 		log_warnx("%s", err.msg);
 		return 1;
 	}
-	if (state_open(cfg->state_dir, &st, &err) < 0) {
+	if (state_open(cfg, &st, &err) < 0) {
 		log_warnx("%s", err.msg);
 		goto out;
 	}
 	for (size_t i = 0; i < cfg->n_repos && !poll_stop; i++) {
 		const struct repo_config *rc = &cfg->repos[i];
+		bool leased;
+		int rv_repo;
 
 		if (!poll_selected(rc, names, n_names))
 			continue;
@@ -428,7 +431,22 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 			goto out;
 		}
 		error_clear(&err);
-		if (poll_repo(cfg, st, rc, status, &err) < 0) {
+		/*
+		 * Pollers on other machines sharing the state may run the same cycle: a repository one of them is
+		 * fetching now is skipped (its lease), not fetched twice. With SQLite, poll.lock already did this.
+		 */
+		if (state_lease_try(st, "poll", rc->name, NULL, &leased, &err) < 0) {
+			log_warnx("%s: %s", rc->name, err.msg);
+			failed++;
+			continue;
+		}
+		if (!leased) {
+			log_info("%s: another poller is on it; skipped", rc->name);
+			continue;
+		}
+		rv_repo = poll_repo(cfg, st, rc, status, &err);
+		state_lease_release(st, "poll", rc->name, NULL);
+		if (rv_repo < 0) {
 			log_warnx("%s", err.msg);
 			state_event(st, "error", rc->name, "poll: %s", err.msg);
 			state_metric_add(st, STATE_METRIC_POLL_FAILURES, rc->name, 1);

@@ -1,7 +1,9 @@
 /*
- * state.h — the SQLite state database shared by hook, poller, backfill and deliverer: cursors, the ledger of queued
- * migration files, the issue outbox and the event log. WAL, a busy timeout on every connection, BEGIN IMMEDIATE for
- * read-then-write, schema versioned with PRAGMA user_version. All SQL uses bound parameters.
+ * state.h — the state shared by hook, poller, backfill and deliverer: cursors, the ledger of queued migration files,
+ * the issue outbox and the event log. Two backends behind this one interface: SQLite in state_dir (the embedded
+ * default: WAL, a busy timeout on every connection, BEGIN IMMEDIATE for read-then-write, schema versioned with
+ * PRAGMA user_version) or PostgreSQL named by the configuration's `state` section (shared by a fleet; advisory
+ * locks; schema versioned in a table). All SQL uses bound parameters.
  * A connection never crosses fork(): open it in the process that uses it.
  */
 #ifndef BBGITOPS_STATE_H
@@ -13,33 +15,55 @@
 #include "error.h"
 
 struct state;
-
-/* Creates STATE_DIR (mode 2770) when missing, opens STATE_DIR/state.db and brings its schema up to date. */
-int state_open(const char *state_dir, struct state **out, struct error *err);
-void state_close(struct state *st);                 /* NULL is fine */
-const char *state_dir(const struct state *st);
-
-/* Fills err with what and SQLite's message; SQLITE_BUSY/LOCKED are transient. Returns -1. */
-int state_error(struct state *st, struct error *err, const char *what);
+struct config;
 
 /*
- * For the hook: its commits are not synced (synchronous = NORMAL, the WAL is neither checkpointed nor removed at
- * close), so a push pays no fsync. See the argument at the definition. Call right after state_open.
+ * Opens the configured state and brings its schema up to date: PostgreSQL when CFG has a `state` section (its
+ * password file read here, connect_timeout applied), else STATE_DIR/state.db (STATE_DIR created, mode 2770, when
+ * missing). Connection failures are transient errors.
+ */
+int state_open(const struct config *cfg, struct state **out, struct error *err);
+/* The backends by name: SQLite in STATE_DIR; PostgreSQL at URL (PASSWORD_FILE may be NULL). */
+int state_open_sqlite(const char *state_dir, struct state **out, struct error *err);
+int state_open_url(const char *state_dir, const char *url, const char *password_file, long connect_timeout,
+	struct state **out, struct error *err);
+void state_close(struct state *st);                 /* NULL is fine */
+const char *state_dir(const struct state *st);
+const char *state_where(const struct state *st);    /* the database file, or the URL without its password */
+const char *state_backend(const struct state *st);  /* "sqlite" or "postgresql" */
+
+/*
+ * For the hook: its commits are not synced (see the argument in state_sqlite.c), so a push pays no fsync.
+ * Call right after state_open.
  */
 void state_defer_sync(struct state *st);
 
 /*
- * For the deliverer, before its first network call: every later commit is synced (synchronous = FULL), and one is
- * made now (the run's start time in settings) so that what the hook and the poller committed unsynced is on disk
- * before any of it is sent.
+ * For the deliverer, before its first network call: every later commit is synced, and one is made now (the run's
+ * start time in settings) so that what the hook and the poller committed unsynced is durable before any of it is
+ * sent.
  */
 int state_sync_full(struct state *st, struct error *err);
 
 /* A read transaction (deferred): one snapshot and one lock for many queries. End with state_commit. */
 int state_begin_read(struct state *st, struct error *err);
+/* A read-then-write transaction, serialized against every other writer. */
 int state_begin_immediate(struct state *st, struct error *err);
+/*
+ * The transaction of one (repository, branch)'s catch-up: serialized against every other catch-up of that branch,
+ * on every machine sharing the state, and against other writers; its cursor row is locked.
+ */
+int state_begin_branch(struct state *st, const char *repository, const char *branch, struct error *err);
 int state_commit(struct state *st, struct error *err);
 void state_rollback(struct state *st);              /* harmless outside a transaction */
+
+/*
+ * A lease on (KIND, A, B) held by this connection until released, or until the process ends (then at once): one
+ * deliverer per branch, one poller per repository across machines. *got false when another process holds it.
+ * With SQLite, always granted: the callers' flocks in state_dir already make one machine's processes take turns.
+ */
+int state_lease_try(struct state *st, const char *kind, const char *a, const char *b, bool *got, struct error *err);
+void state_lease_release(struct state *st, const char *kind, const char *a, const char *b);
 
 /* Cursor of (repository, branch): *found false when none. out_hex gets 40 hex digits. */
 int state_cursor_get(struct state *st, const char *repository, const char *branch, char out_hex[41], bool *found,

@@ -17,31 +17,19 @@
 static void
 metric_write(struct state *st, const char *sql, const char *name, const char *repository, long long value)
 {
-	sqlite3_stmt *stmt = NULL;
 	struct error err = ERROR_INIT;
 
 	if (st == NULL)
 		return;
-	if (sqlite3_prepare_v2(state_db(st), sql, -1, &stmt, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, repository ? repository : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, value);
-	if (sqlite3_step(stmt) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(stmt);
-	return;
-fail:
-	state_error(st, &err, "recording metric");
-	log_warnx("%s %s: %s", name, repository ? repository : "", err.msg);
-	sqlite3_finalize(stmt);
+	if (state_exec(st, &err, "recording metric", NULL, sql, "ssi", name, repository ? repository : "", value) < 0)
+		log_warnx("%s %s: %s", name, repository ? repository : "", err.msg);
 }
 
 void
 state_metric_add(struct state *st, const char *name, const char *repository, long long delta)
 {
 	metric_write(st, "INSERT INTO metrics (name, repository, value) VALUES (?1, ?2, ?3) "
-		"ON CONFLICT (name, repository) DO UPDATE SET value = value + excluded.value", name, repository, delta);
+		"ON CONFLICT (name, repository) DO UPDATE SET value = metrics.value + excluded.value", name, repository, delta);
 }
 
 void
@@ -93,26 +81,21 @@ state_metrics_repo(struct state *st, const char *repository, struct state_metric
 		"SELECT name, value FROM metrics WHERE repository = ?1",
 	};
 	struct state_metrics_repo m;
-	sqlite3_stmt *stmt = NULL;
+	struct state_stmt *s = NULL;
 	size_t q;
 	int rc = -1;
 
 	memset(&m, 0, sizeof(m));
 	/* One read transaction: the counts and the counters are one snapshot. */
-	if (sqlite3_exec(state_db(st), "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		state_error(st, err, "reading metrics");
+	if (state_begin_read(st, err) != 0)
 		return -1;
-	}
 	for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
 		int step;
 
-		if (sqlite3_prepare_v2(state_db(st), queries[q], -1, &stmt, NULL) != SQLITE_OK) {
-			state_error(st, err, "reading metrics");
+		if (state_query(st, &s, err, "reading metrics", queries[q], "s", repository) != 0)
 			goto out;
-		}
-		sqlite3_bind_text(stmt, 1, repository, -1, SQLITE_STATIC);
-		while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-			const char *key = (const char *)sqlite3_column_text(stmt, 0);
+		while ((step = state_step(s, err)) == 1) {
+			const char *key = state_col_text(s, 0);
 			long long *slot;
 
 			if (key == NULL)
@@ -123,44 +106,23 @@ state_metrics_repo(struct state *st, const char *repository, struct state_metric
 				slot = &m.oldest_pending_created_at;
 			else
 				slot = counter_slot(&m, key);
-			if (slot != NULL)
-				*slot = sqlite3_column_int64(stmt, 1);
+			if (slot != NULL && state_col_text(s, 1) != NULL)
+				*slot = state_col_int(s, 1);
 		}
-		if (step != SQLITE_DONE) {
-			state_error(st, err, "reading metrics");
+		state_stmt_free(s);
+		s = NULL;
+		if (step < 0)
 			goto out;
-		}
-		sqlite3_finalize(stmt);
-		stmt = NULL;
 	}
 	*out = m;
 	rc = 0;
 out:
-	sqlite3_finalize(stmt);
-	sqlite3_exec(state_db(st), "COMMIT", NULL, NULL, NULL);
+	state_rollback(st);
 	return rc;
 }
 
 int
 state_metrics_db_size(struct state *st, long long *bytes, struct error *err)
 {
-	static const char *const suffixes[] = { "", "-wal" };
-	long long total = 0;
-	size_t i;
-
-	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		char *path = xasprintf("%s/state.db%s", state_dir(st), suffixes[i]);
-		struct stat sb;
-
-		if (stat(path, &sb) == 0) {
-			total += (long long)sb.st_size;
-		} else if (errno != ENOENT || i == 0) {
-			error_set(err, false, "%s: %s", path, strerror(errno));
-			free(path);
-			return -1;
-		}
-		free(path);
-	}
-	*bytes = total;
-	return 0;
+	return st->drv->db_size(st, bytes, err);
 }

@@ -6,7 +6,6 @@
 #include "outbox.h"
 #include "state_internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,42 +36,76 @@ outbox_heads(struct state *st, struct outbox_head **out, size_t *n, struct error
 		" SELECT 1 FROM issues j WHERE j.repository = i.repository AND j.branch = i.branch"
 		" AND j.status IN ('pending', 'failed') AND j.id < i.id) "
 		"ORDER BY i.id";
-	sqlite3_stmt *stmt = NULL;
+	struct state_stmt *s = NULL;
 	struct outbox_head *heads = NULL;
 	size_t len = 0, cap = 0;
-	const unsigned char *status;
-	int rc, ret = -1;
+	const char *status;
+	int rc;
 
-	if (sqlite3_prepare_v2(state_db(st), sql, -1, &stmt, NULL) != SQLITE_OK) {
-		state_error(st, err, "listing the outbox");
-		goto out;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	if (state_stmt_prepare(st, &s, err, "listing the outbox", sql) != 0)
+		return -1;
+	while ((rc = state_step(s, err)) == 1) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 16;
 			heads = xrealloc(heads, cap * sizeof(*heads));
 		}
-		heads[len].id = sqlite3_column_int64(stmt, 0);
-		heads[len].repository = state_column_dup(stmt, 1);
-		heads[len].branch = state_column_dup(stmt, 2);
-		status = sqlite3_column_text(stmt, 3);
-		heads[len].failed = status != NULL && strcmp((const char *)status, "failed") == 0;
-		heads[len].next_attempt_at = sqlite3_column_int64(stmt, 4);
+		heads[len].id = state_col_int(s, 0);
+		heads[len].repository = state_column_dup(s, 1);
+		heads[len].branch = state_column_dup(s, 2);
+		status = state_col_text(s, 3);
+		heads[len].failed = status != NULL && strcmp(status, "failed") == 0;
+		heads[len].next_attempt_at = state_col_int(s, 4);
 		len++;
 	}
-	if (rc != SQLITE_DONE) {
-		state_error(st, err, "listing the outbox");
-		goto out;
+	state_stmt_free(s);
+	if (rc < 0) {
+		outbox_heads_free(heads, len);
+		return -1;
 	}
 	*out = heads;
 	*n = len;
-	heads = NULL;
-	len = 0;
-	ret = 0;
-out:
-	outbox_heads_free(heads, len);
-	sqlite3_finalize(stmt);
-	return ret;
+	return 0;
+}
+
+int
+outbox_head_reload(struct state *st, struct outbox_head *head, bool *still, struct error *err)
+{
+	struct state_stmt *s = NULL;
+	int rc;
+
+	*still = false;
+	if (state_query(st, &s, err, "reading the outbox", "SELECT i.status, i.next_attempt_at FROM issues i "
+	    "WHERE i.id = ?1 AND i.status IN ('pending', 'failed') AND NOT EXISTS ("
+	    " SELECT 1 FROM issues j WHERE j.repository = i.repository AND j.branch = i.branch"
+	    " AND j.status IN ('pending', 'failed') AND j.id < i.id)", "i", head->id) != 0)
+		return -1;
+	rc = state_step(s, err);
+	if (rc == 1) {
+		const char *status = state_col_text(s, 0);
+
+		*still = true;
+		head->failed = status != NULL && strcmp(status, "failed") == 0;
+		head->next_attempt_at = state_col_int(s, 1);
+	}
+	state_stmt_free(s);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+outbox_rollout_waiting(struct state *st, long long id, bool *waiting, struct error *err)
+{
+	struct state_stmt *s = NULL;
+	int rc;
+
+	if (state_query(st, &s, err, "reading a rollout", "SELECT 1 FROM issues WHERE id = ?1 AND status = 'created' "
+	    "AND rollout_pending = 1 AND rollout_name IS NULL", "i", id) != 0)
+		return -1;
+	rc = state_step(s, err);
+	state_stmt_free(s);
+	if (rc < 0)
+		return -1;
+	*waiting = rc == 1;
+	return 0;
 }
 
 void
@@ -85,52 +118,6 @@ outbox_heads_free(struct outbox_head *heads, size_t n)
 		free(heads[i].branch);
 	}
 	free(heads);
-}
-
-int
-state_exec(struct state *st, struct error *err, const char *what, int *changes, const char *sql,
-	const char *sig, ...)
-{
-	sqlite3_stmt *stmt = NULL;
-	va_list ap;
-	const char *s;
-	int i, rc, ret = -1;
-
-	va_start(ap, sig);
-	if (sqlite3_prepare_v2(state_db(st), sql, -1, &stmt, NULL) != SQLITE_OK) {
-		state_error(st, err, what);
-		goto out;
-	}
-	for (i = 0; sig[i]; i++) {
-		switch (sig[i]) {
-		case 's':
-			s = va_arg(ap, const char *);
-			rc = s ? sqlite3_bind_text(stmt, i + 1, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, i + 1);
-			break;
-		case 'i':
-			rc = sqlite3_bind_int64(stmt, i + 1, va_arg(ap, long long));
-			break;
-		default:
-			rc = SQLITE_MISUSE;
-			break;
-		}
-		if (rc != SQLITE_OK) {
-			state_error(st, err, what);
-			goto out;
-		}
-	}
-	rc = sqlite3_step(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		state_error(st, err, what);
-		goto out;
-	}
-	if (changes != NULL)
-		*changes = sqlite3_changes(state_db(st));
-	ret = 0;
-out:
-	va_end(ap);
-	sqlite3_finalize(stmt);
-	return ret;
 }
 
 static char *
@@ -254,37 +241,31 @@ outbox_mark_failed(struct state *st, long long id, const char *msg, struct error
 int
 outbox_rollouts_due(struct state *st, long max_attempts, bool all, long long **ids, size_t *n, struct error *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct state_stmt *s = NULL;
 	long long *list = NULL;
 	size_t len = 0, cap = 0;
-	int rc, ret = -1;
+	int rc;
 
-	if (sqlite3_prepare_v2(state_db(st), "SELECT id FROM issues WHERE status = 'created' AND rollout_pending = 1"
-	    " AND rollout_name IS NULL AND rollout_attempts < ?1 AND (?2 OR rollout_next_at <= ?3) ORDER BY id", -1,
-	    &stmt, NULL) != SQLITE_OK || sqlite3_bind_int64(stmt, 1, max_attempts) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 2, all) != SQLITE_OK || sqlite3_bind_int64(stmt, 3, time_now()) != SQLITE_OK) {
-		state_error(st, err, "listing rollouts waiting for approval");
-		goto out;
-	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	if (state_query(st, &s, err, "listing rollouts waiting for approval", "SELECT id FROM issues "
+	    "WHERE status = 'created' AND rollout_pending = 1 AND rollout_name IS NULL AND rollout_attempts < ?1 "
+	    "AND (?2 <> 0 OR rollout_next_at <= ?3) ORDER BY id", "iii", (long long)max_attempts, (long long)all,
+	    time_now()) != 0)
+		return -1;
+	while ((rc = state_step(s, err)) == 1) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 16;
 			list = xrealloc(list, cap * sizeof(*list));
 		}
-		list[len++] = sqlite3_column_int64(stmt, 0);
+		list[len++] = state_col_int(s, 0);
 	}
-	if (rc != SQLITE_DONE) {
-		state_error(st, err, "listing rollouts waiting for approval");
-		goto out;
+	state_stmt_free(s);
+	if (rc < 0) {
+		free(list);
+		return -1;
 	}
 	*ids = list;
 	*n = len;
-	list = NULL;
-	ret = 0;
-out:
-	free(list);
-	sqlite3_finalize(stmt);
-	return ret;
+	return 0;
 }
 
 int
@@ -302,26 +283,17 @@ outbox_mark_rollout(struct state *st, long long id, bool pending, long delay, co
 static int
 outbox_status(struct state *st, long long id, char **status, struct error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	int rc, ret = -1;
+	struct state_stmt *s = NULL;
+	int rc;
 
 	*status = NULL;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT status FROM issues WHERE id = ?1", -1, &stmt, NULL) !=
-	    SQLITE_OK || sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK) {
-		state_error(st, err, "reading an issue");
-		goto out;
-	}
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*status = state_column_dup(stmt, 0);
-	else if (rc != SQLITE_DONE) {
-		state_error(st, err, "reading an issue");
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(stmt);
-	return ret;
+	if (state_query(st, &s, err, "reading an issue", "SELECT status FROM issues WHERE id = ?1", "i", id) != 0)
+		return -1;
+	rc = state_step(s, err);
+	if (rc == 1)
+		*status = state_column_dup(s, 0);
+	state_stmt_free(s);
+	return rc < 0 ? -1 : 0;
 }
 
 static int

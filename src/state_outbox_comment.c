@@ -14,37 +14,50 @@ int
 outbox_comments_pending(struct state *st, bool all, struct outbox_comment **out, size_t *n, struct error *err)
 {
 	struct outbox_comment *list = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct state_stmt *s = NULL;
 	size_t len = 0, cap = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(state_db(st), "SELECT issue_id, attempts, next_attempt_at, due_since, inflight "
-	    "FROM comments WHERE status = 'pending' AND (?1 OR next_attempt_at <= ?2) ORDER BY issue_id", -1,
-	    &stmt, NULL) != SQLITE_OK)
-		return state_error(st, err, "listing pending comments");
-	sqlite3_bind_int(stmt, 1, all);
-	sqlite3_bind_int64(stmt, 2, time_now());
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	if (state_query(st, &s, err, "listing pending comments", "SELECT issue_id, attempts, next_attempt_at, "
+	    "due_since, inflight FROM comments WHERE status = 'pending' AND (?1 <> 0 OR next_attempt_at <= ?2) "
+	    "ORDER BY issue_id", "ii", (long long)all, time_now()) != 0)
+		return -1;
+	while ((rc = state_step(s, err)) == 1) {
 		if (len == cap) {
 			cap = cap ? 2 * cap : 8;
 			list = xrealloc(list, cap * sizeof(*list));
 		}
-		list[len].issue_id = sqlite3_column_int64(stmt, 0);
-		list[len].attempts = (long)sqlite3_column_int64(stmt, 1);
-		list[len].next_attempt_at = sqlite3_column_int64(stmt, 2);
-		list[len].due_since = sqlite3_column_int64(stmt, 3);
-		list[len].inflight = sqlite3_column_int(stmt, 4) != 0;
+		list[len].issue_id = state_col_int(s, 0);
+		list[len].attempts = (long)state_col_int(s, 1);
+		list[len].next_attempt_at = state_col_int(s, 2);
+		list[len].due_since = state_col_int(s, 3);
+		list[len].inflight = state_col_int(s, 4) != 0;
 		len++;
 	}
-	if (rc != SQLITE_DONE) {
-		state_error(st, err, "listing pending comments");
-		sqlite3_finalize(stmt);
+	state_stmt_free(s);
+	if (rc < 0) {
 		free(list);
 		return -1;
 	}
-	sqlite3_finalize(stmt);
 	*out = list;
 	*n = len;
+	return 0;
+}
+
+int
+outbox_comment_is_pending(struct state *st, long long issue_id, bool *pending, struct error *err)
+{
+	struct state_stmt *s = NULL;
+	int rc;
+
+	if (state_query(st, &s, err, "reading a comment", "SELECT 1 FROM comments WHERE issue_id = ?1 "
+	    "AND status = 'pending'", "i", issue_id) != 0)
+		return -1;
+	rc = state_step(s, err);
+	state_stmt_free(s);
+	if (rc < 0)
+		return -1;
+	*pending = rc == 1;
 	return 0;
 }
 
@@ -87,21 +100,21 @@ static int
 oc_operator(struct state *st, long long issue_id, const char *update_sql, const char *allowed, const char *verb,
 	struct error *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	struct state_stmt *s = NULL;
 	char *status = NULL;
-	int changes = 0, ret = -1;
+	int changes = 0, ret = -1, rc;
 
 	if (state_begin_immediate(st, err) < 0)
 		return -1;
-	if (sqlite3_prepare_v2(state_db(st), "SELECT status FROM comments WHERE issue_id = ?1", -1, &stmt,
-	    NULL) != SQLITE_OK) {
-		state_error(st, err, "reading a comment");
+	if (state_query(st, &s, err, "reading a comment", "SELECT status FROM comments WHERE issue_id = ?1", "i",
+	    issue_id) != 0)
 		goto out;
-	}
-	sqlite3_bind_int64(stmt, 1, issue_id);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		status = xstrdup((const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
+	rc = state_step(s, err);
+	if (rc == 1)
+		status = state_column_dup(s, 0);
+	state_stmt_free(s);
+	if (rc < 0)
+		goto out;
 	if (status == NULL) {
 		error_set(err, false, "issue %lld has no pull request comment", issue_id);
 		goto out;

@@ -59,7 +59,7 @@ stop_fake () {
 	return 0
 }
 
-trap 'stop_fake' EXIT
+test_at_exit stop_fake
 
 # fake METHOD PATH [JSON]: a control call (/__fake/...), the reply on stdout.
 fake () {
@@ -175,7 +175,8 @@ wait_no_deliverer () {
 # Waits for detached deliverers of an earlier test first: they must not see their state vanish.
 setup_hr () {
 	wait_no_deliverer &&
-	rm -rf "$TRASH_DIRECTORY/hr.git" "$TRASH_DIRECTORY/hr" "$STATE_DIR" &&
+	rm -rf "$TRASH_DIRECTORY/hr.git" "$TRASH_DIRECTORY/hr" &&
+	state_reset &&
 	setup_server_repo hr &&
 	install_hook "$TRASH_DIRECTORY/hr.git" >/dev/null &&
 	(

@@ -37,7 +37,7 @@ stop_fake_provider () {
 	return 0
 }
 
-trap 'stop_fake; stop_fake_provider' EXIT
+test_at_exit 'stop_fake; stop_fake_provider'
 
 # fp METHOD PATH [JSON]: a control call (/__fake/...) to the fake provider, the reply on stdout.
 fp () {

@@ -11,7 +11,7 @@ stop_servers () {
 	done
 	SERVER_PIDS=
 }
-trap 'stop_servers' EXIT
+test_at_exit stop_servers
 
 # free_port: an ephemeral port the kernel just handed out (closed again at once).
 free_port () {

@@ -19,9 +19,9 @@ AM_TESTS_ENVIRONMENT = \
 
 unit_cflags = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) \
 	$(JANSSON_CFLAGS) -I$(top_srcdir)/src
-unit_ldadd = $(LIBGIT2_LIBS) $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(JANSSON_LIBS)
+unit_ldadd = $(LIBGIT2_LIBS) $(LIBCURL_LIBS) $(LIBCONFIG_LIBS) $(SQLITE3_LIBS) $(DL_LIBS) $(JANSSON_LIBS)
 
-EXTRA_DIST += %D%/unit/tap.h %D%/test-lib.sh %D%/lsan.supp
+EXTRA_DIST += %D%/unit/tap.h %D%/test-lib.sh %D%/lsan.supp %D%/lib-pg.sh
 
 # --- unit tests (pure logic) ---
 check_PROGRAMS += %D%/unit/test-migration
@@ -127,6 +127,16 @@ POLL_TESTS += %D%/t0760-hook-handoff.sh
 EXTRA_DIST += %D%/lib-remote.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
+
+# --- integration tests: shared state in PostgreSQL (issue 13); each starts its own cluster (lib-pg.sh) ---
+PG_TESTS =
+PG_TESTS += %D%/t0940-pg-harness.sh
+PG_TESTS += %D%/t0950-pg-failover.sh
+PG_TESTS += %D%/t0960-pg-fleet.sh
+PG_TESTS += %D%/t0970-pg-down.sh
+PG_TESTS += %D%/t0980-pg-migrate.sh
+TESTS += $(PG_TESTS)
+EXTRA_DIST += $(PG_TESTS)
 
 # --- unit tests: the issue text (engine) ---
 check_PROGRAMS += %D%/unit/test-issue-text

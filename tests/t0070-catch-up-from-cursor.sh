@@ -57,8 +57,7 @@ test_expect_success 'the hook line counts the missed migrations as well' '
 '
 
 test_expect_success 'a hook that failed on an earlier push (unreadable state) is repaired by the next push' '
-	mv state state.away &&
-	echo "not a directory" >state &&
+	state_break &&
 	(
 		cd hr &&
 		add_file bytebase/0005_while_broken.sql && commit_all "While broken" &&
@@ -66,8 +65,7 @@ test_expect_success 'a hook that failed on an earlier push (unreadable state) is
 	) &&
 	bbgitops_lines push4.out >lines &&
 	test_line_count = 1 lines &&
-	rm state &&
-	mv state.away state &&
+	state_repair &&
 	echo 4 >expect &&
 	issue_count >actual &&
 	test_cmp expect actual &&

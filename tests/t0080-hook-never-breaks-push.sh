@@ -198,8 +198,7 @@ test_expect_success 'install-hook on a path that is not a git repository fails' 
 
 test_expect_success 'the binary invoked as "post-receive" (a symlink) runs the hook' '
 	setup_server_repo linked &&
-	cat >"$CONF" <<-EOF &&
-	state_dir = "$STATE_DIR";
+	write_config <<-EOF &&
 	repositories = (
 	  { name = "linked"; path = "$TRASH/linked.git"; branch = "main"; base_directory = "bytebase"; project = "l"; }
 	);

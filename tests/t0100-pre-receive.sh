@@ -100,12 +100,7 @@ test_expect_success 'a rewritten commit re-adding a queued migration at its own 
 '
 
 test_expect_success 'modifying or deleting a migration Bytebase already received is rejected' '
-	python3 -c "
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute(\"UPDATE issues SET status = '\''created'\'', issue_name = '\''projects/hr/issues/1'\'' WHERE id = 1\")
-db.commit()
-" "$STATE_DIR/state.db" &&
+	state_sql "UPDATE issues SET status = '\''created'\'', issue_name = '\''projects/hr/issues/1'\'' WHERE id = 1" &&
 	(
 		cd hr &&
 		echo "ALTER TABLE a ADD c int;" >bytebase/0001_a.sql && commit_all "Edit delivered" &&

@@ -27,10 +27,28 @@ unwrap_hook () {
 	fi
 }
 
-# hold_state_lock: a process holding the state database's write lock (BEGIN IMMEDIATE) until $TRASH/lock.stop
-# exists; returns once the lock is held. Its pid is in $TRASH/lock.pid.
+# hold_state_lock: a process holding the state database's write lock (BEGIN IMMEDIATE; under PostgreSQL, the
+# state's tables locked in a transaction) until $TRASH/lock.stop exists; returns once the lock is held. Its pid is
+# in $TRASH/lock.pid.
 hold_state_lock () {
 	rm -f "$TRASH/lock.held" "$TRASH/lock.stop" || return 1
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		{
+			echo "BEGIN; LOCK TABLE cursors, issues, migrations IN ACCESS EXCLUSIVE MODE;"
+			echo "\\! touch $TRASH/lock.held"
+			_i=0
+			while ! test -e "$TRASH/lock.stop" && test $_i -lt 6000   # never outlive a failed test for long
+			do
+				sleep 0.02
+				_i=$((_i + 1))
+			done
+			echo "ROLLBACK;"
+		} | pg_psql &
+		echo $! >"$TRASH/lock.pid" &&
+		wait_for_file "$TRASH/lock.held"
+		return
+	fi
 	"$PYTHON" -c '
 import os, sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
@@ -106,7 +124,7 @@ test_expect_success 'setup: release/* watched, the state exists' '
 		push_to ../push0.out origin main
 	) &&
 	bbgitops poll 2>poll0.out &&
-	test -f "$STATE_DIR/state.db"
+	state_exists
 '
 
 test_expect_success 'a creation push whose hook is killed while it waits for the state lock' '
@@ -146,8 +164,7 @@ test_expect_success 'the next poll catches the killed push up, exactly once' '
 '
 
 test_expect_success 'a creation push while the state directory is unusable: the next push catches up' '
-	mv state state.away &&
-	echo "not a directory" >state &&
+	state_break &&
 	(
 		cd hr &&
 		git checkout -q -b release/2 main &&
@@ -157,8 +174,7 @@ test_expect_success 'a creation push while the state directory is unusable: the 
 	) &&
 	bbgitops_lines push2.out >lines &&
 	test_line_count = 1 lines &&
-	rm state &&
-	mv state.away state &&
+	state_repair &&
 	(
 		cd hr &&
 		add_file bytebase/0007_r2_c.sql && commit_all "R2 c" &&

@@ -72,7 +72,7 @@ test_expect_success 'setup: two repositories sharing one state, main plus the ta
 		push_to ../other0.out origin main
 	) &&
 	bbgitops poll 2>poll0.out &&
-	test -f "$STATE_DIR/state.db"
+	state_exists
 '
 
 test_expect_success 'the big push and the other repository'"'"'s branch creations meanwhile: nothing lost, nothing locked out' '

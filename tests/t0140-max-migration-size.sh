@@ -42,12 +42,7 @@ test_expect_success 'post-receive: the oversized file is named on one line and i
 '
 
 test_expect_success 'the oversized content is never stored (the ledger keeps an empty body)' '
-	"$PYTHON" -c "
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-for path, n in c.execute(\"SELECT path, length(content) FROM migrations ORDER BY path\"):
-    print(path, n)
-" "$STATE_DIR/state.db" >actual &&
+	state_sql "SELECT path || '\'' '\'' || length(content) FROM migrations ORDER BY path" >actual &&
 	cat >expect <<-\EOF &&
 	bytebase/0001_small.sql 34
 	bytebase/0002_big.sql 0

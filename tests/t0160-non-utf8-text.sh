@@ -34,10 +34,28 @@ test_expect_success 'the subject and body are decoded from the commit'"'"'s enco
 	test_grep "$(printf "Caf\303\251 table")" table
 '
 
-test_expect_success 'the file name shows with U+FFFD in JSON; the ledger keeps its real bytes' '
+test_expect_success 'the file name shows with U+FFFD in JSON' '
 	json_query "d[1][\"files\"][0][\"path\"]" issues.json >actual &&
 	printf "bytebase/0002_caf\357\277\275.sql\n" >expect &&
-	test_cmp expect actual &&
+	test_cmp expect actual
+'
+
+test_expect_success 'the ledger keeps its real bytes: a name differing only in that byte, same content, is new' '
+	(
+		cd hr &&
+		cp "$(printf "bytebase/0002_caf\351.sql")" "$(printf "bytebase/0002_caf\352.sql")" &&
+		git add bytebase &&
+		printf "Same content, another name\n" >msg &&
+		git commit -q -F msg &&
+		push_to ../push2.out origin main
+	) &&
+	issues_json >issues2.json &&
+	json_query "[i[\"title\"] for i in d]" issues2.json >actual &&
+	printf "Caf\303\251 table\nAdd a bad name\nSame content, another name\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success SQLITE_STATE 'state.db holds the bytes of the name as git has them' '
 	"$PYTHON" -c "
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
@@ -45,7 +63,7 @@ c.text_factory = bytes
 for (p,) in c.execute(\"SELECT path FROM migrations ORDER BY id\"):
     sys.stdout.buffer.write(p + b\"\\n\")
 " "$STATE_DIR/state.db" >actual &&
-	printf "bytebase/0001_a.sql\nbytebase/0002_caf\351.sql\n" >expect &&
+	printf "bytebase/0001_a.sql\nbytebase/0002_caf\351.sql\nbytebase/0002_caf\352.sql\n" >expect &&
 	test_cmp expect actual
 '
 

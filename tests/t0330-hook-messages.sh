@@ -99,7 +99,7 @@ then
 fi
 
 # SQLite says "disk I/O error" when the WAL index cannot grow; its message stays, in parentheses, after the cause.
-test_expect_success TMPFS 'a full disk under state_dir is reported as "no space left on device"' '
+test_expect_success TMPFS,SQLITE_STATE 'a full disk under state_dir is reported as "no space left on device"' '
 	mkdir -p full &&
 	git init -q --bare full.git &&
 	git clone -q full.git fullwork 2>/dev/null &&

@@ -6,11 +6,8 @@ test_description='deliver: every transient fault ends, after recovery, with exac
 
 # next_attempt_in ID: seconds from now to the issue's next attempt.
 next_attempt_in () {
-	python3 -c '
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1])
-print(db.execute("SELECT next_attempt_at FROM issues WHERE id = ?", (int(sys.argv[2]),)).fetchone()[0] - int(time.time()))
-' "$STATE_DIR/state.db" "$1"
+	_at=$(state_sql "SELECT next_attempt_at FROM issues WHERE id = $1") &&
+	echo $((_at - $(date +%s)))
 }
 
 # last_id: id of the newest issue.

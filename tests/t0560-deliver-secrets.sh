@@ -48,7 +48,7 @@ do
 		bbgitops -v issues --json >out.3 2>&1 &&
 		bbgitops -v status >out.4 2>&1 &&
 		bbgitops -v status --json >out.5 2>&1 &&
-		sqlite3 "$STATE_DIR/state.db" .dump >dump.sql &&
+		state_dump >dump.sql &&
 		no_secrets out.1 out.2 out.3 out.4 out.5 dump.sql fake.log
 	'
 

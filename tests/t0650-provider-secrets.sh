@@ -66,7 +66,7 @@ do
 		cat deliver.out issues.json >all.out &&
 		test_grep "comment failed" deliver.out &&
 		secrets_absent all.out ps.out "$STATE_DIR"/state.db* .push.out &&
-		sqlite3 "$STATE_DIR/state.db" .dump >dump.sql &&
+		state_dump >dump.sql &&
 		secrets_absent dump.sql
 	'
 done

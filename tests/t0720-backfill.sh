@@ -7,21 +7,22 @@ what git log and the naming rules say; --dry-run writes nothing; a second backfi
 GEN_HISTORY=$TEST_SRCDIR/../bench/gen-history
 ORACLE=$TEST_SRCDIR/backfill-oracle.py
 
-# state_digest: checksum of the state database files and of the issue list.
+# state_digest: checksum of the state database files (the database's dump under PostgreSQL) and of the issue list.
 state_digest () {
-	cat state/state.db state/state.db-wal 2>/dev/null | cksum &&
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		state_dump | cksum
+	else
+		cat state/state.db state/state.db-wal 2>/dev/null | cksum
+	fi &&
 	issues_json >"$TRASH/.digest.json" &&
 	cksum <"$TRASH/.digest.json"
 }
 
 # cursor_of REPO BRANCH: the stored cursor (read-only), or "none".
 cursor_of () {
-	python3 - "$STATE_DIR/state.db" "$1" "$2" <<-'EOF'
-	import sqlite3, sys
-	db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-	row = db.execute("SELECT commit_id FROM cursors WHERE repository = ? AND branch = ?", sys.argv[2:4]).fetchone()
-	print(row[0] if row else "none")
-	EOF
+	_c=$(state_sql "SELECT commit_id FROM cursors WHERE repository = '$1' AND branch = '$2'") &&
+	echo "${_c:-none}"
 }
 
 test_expect_success 'setup: a generated history of 20,000 first-parent commits, polled once (cursor at the tip)' '

@@ -36,12 +36,13 @@ stop_daemon () {
 
 # consistency: for every repository, the cursor is set exactly when its issues are queued, and then all of them.
 consistency () {
-	python3 - "$STATE_DIR/state.db" "$1" <<-'EOF'
-	import sqlite3, sys
-	db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-	want = int(sys.argv[2])
-	cursors = {r for (r,) in db.execute("SELECT repository FROM cursors")}
-	counts = dict(db.execute("SELECT repository, count(*) FROM issues GROUP BY repository"))
+	state_sql "SELECT repository FROM cursors" >"$TRASH/.cursors" &&
+	state_sql "SELECT repository, count(*) FROM issues GROUP BY repository" >"$TRASH/.counts" &&
+	python3 - "$TRASH/.cursors" "$TRASH/.counts" "$1" <<-'EOF'
+	import sys
+	want = int(sys.argv[3])
+	cursors = set(open(sys.argv[1]).read().split())
+	counts = {r: int(n) for r, n in (line.split("|") for line in open(sys.argv[2]).read().split())}
 	bad = [r for r in set(cursors) | set(counts) if (r in cursors) != (counts.get(r, 0) == want)]
 	print("%d repositories caught up, %d issues" % (len(cursors), sum(counts.values())))
 	if bad:

@@ -67,6 +67,9 @@ test_expect_success 'an empty word after the program offers exactly the commands
 
 test_expect_success 'a prefix completes the command; a dash the global options' '
 	echo status >expect &&
+	complete "bbgitops statu" >actual &&
+	test_cmp expect actual &&
+	printf "%s\n" state status >expect &&
 	complete "bbgitops sta" >actual &&
 	test_cmp expect actual &&
 	complete "bbgitops --" >actual &&
@@ -78,9 +81,11 @@ test_expect_success 'every option --help shows for a command is completed for it
 	"$BBGITOPS" --help >help &&
 	for cmd in $(sed -n "s/^  \([a-z][a-z-]*\) .*/\1/p" help)
 	do
+		# a command whose usage starts with a lower-case word has subcommands (state migrate): complete after it
+		subcmd=$(sed -n "s/^  $cmd \([a-z][a-z-]*\)\( .*\)\{0,1\}\$/\1/p" help | head -n 1) &&
 		for opt in $(sed -n "s/^  $cmd \(.*\)/\1/p" help | sed -e "s/  .*//" | grep -o -e "--[a-z][a-z-]*")
 		do
-			complete "bbgitops $cmd --" >offered &&
+			complete "bbgitops $cmd ${subcmd:+$subcmd }--" >offered &&
 			grep -x -e "$opt" offered >/dev/null ||
 			{ echo "bbgitops $cmd: $opt not offered"; cat offered; return 1; }
 		done || return 1

@@ -40,7 +40,7 @@ cleanup () {
 	dpkg -P bbgitops >/dev/null 2>&1
 	test -n "$state_existed" || rm -rf $STATE
 }
-trap cleanup EXIT
+test_at_exit cleanup
 
 # bbgitops_processes: the processes running an installed bbgitops program, one per line (none: empty, status 0).
 bbgitops_processes () {

@@ -9,6 +9,9 @@ next poll, walks from the older cursor and queues the lost commits again, each e
 
 . "${TEST_SRCDIR:-$(dirname "$0")}/test-lib.sh"
 
+test_have_prereq SQLITE_STATE ||
+test_skip_all "SQLite's WAL after a power failure: the state is in PostgreSQL (BBGITOPS_TEST_STATE=pg)"
+
 WAL=$STATE_DIR/state.db-wal
 
 # push_m FILE: commits and pushes one migration bytebase/FILE from the hr clone.

@@ -113,6 +113,35 @@ CONF=$TRASH_DIRECTORY/bbgitops.conf
 STATE_DIR=$TRASH_DIRECTORY/state
 export CONF STATE_DIR
 
+# test_at_exit CMD: runs CMD when the script exits (after the ones added before it, in reverse order), whatever
+# else is registered: the libraries' servers (lib-remote, lib-delivery, lib-provider, lib-pg) each add theirs.
+test_at_exit_cmds=:
+test_at_exit () {
+	test_at_exit_cmds="$*; $test_at_exit_cmds"
+	# shellcheck disable=SC2064
+	trap "$test_at_exit_cmds" EXIT
+}
+
+# The state backend the suite runs on: BBGITOPS_TEST_STATE=sqlite (default) or pg. With pg, one throw-away
+# PostgreSQL cluster serves the script (tests/lib-pg.sh) and write_config puts every configuration's state into its
+# database "bbgitops"; the prerequisite PG_STATE is set, else SQLITE_STATE (points that are about the SQLite file
+# itself: they open state.db, or fill the disk under state_dir).
+case "${BBGITOPS_TEST_STATE:-sqlite}" in
+sqlite)
+	TEST_STATE_PREREQ=SQLITE_STATE
+	;;
+pg)
+	. "$TEST_SRCDIR/lib-pg.sh"
+	pg_need
+	TEST_STATE_PREREQ=PG_STATE
+	;;
+*)
+	echo "Bail out! BBGITOPS_TEST_STATE must be sqlite or pg, not ${BBGITOPS_TEST_STATE}"
+	exit 1
+	;;
+esac
+export BBGITOPS_TEST_STATE
+
 # ---------------------------------------------------------------------------------------------------------------
 # The test harness
 
@@ -123,7 +152,7 @@ test_fixed=0
 test_broken=0
 test_skipped=0
 test_cleanup=:
-test_prereqs=" "
+test_prereqs=" $TEST_STATE_PREREQ "
 
 say_diag () {
 	sed -e 's/^/# /'
@@ -269,6 +298,13 @@ test_expect_failure () {
 		test -z "$verbose" || test_show_output_
 	fi
 	return 0
+}
+
+# test_skip_all REASON: the whole script is skipped (TAP "1..0 # SKIP REASON"), its trash removed.
+test_skip_all () {
+	echo "1..0 # SKIP $*"
+	cd "$TEST_BUILDDIR" && rm -rf "$TRASH_DIRECTORY"
+	exit 0
 }
 
 test_done () {
@@ -431,7 +467,10 @@ bbgitops () {
 }
 
 # write_config [FILE] <<EOF ... EOF: writes a bbgitops configuration (mode 600). Unless the text sets
-# state_dir itself, it starts with state_dir = "$STATE_DIR". FILE defaults to $CONF.
+# state_dir itself, it starts with state_dir = "$STATE_DIR". FILE defaults to $CONF. Under
+# BBGITOPS_TEST_STATE=pg, unless the text has a state section of its own (or WRITE_CONFIG_STATE=sqlite: the test
+# wants SQLite in state_dir), the section that puts the state into the script's PostgreSQL database is appended
+# (state_section). A test that writes a configuration otherwise passes its text through here too.
 write_config () {
 	_file=${1:-$CONF}
 	_text=$(cat)
@@ -443,9 +482,87 @@ write_config () {
 			*) printf 'state_dir = "%s";\n' "$STATE_DIR" ;;
 			esac
 			printf '%s\n' "$_text"
+			case "$_text" in
+			*"state = {"*|*"state={"*|*"state ={"*) ;;
+			*) test "${WRITE_CONFIG_STATE:-}" = sqlite || state_section ;;
+			esac
 		} >"$_file"
 	) &&
 	chmod 600 "$_file"
+}
+
+# state_section: the configuration section of the state backend under test: nothing for SQLite (state_dir holds
+# it), the PostgreSQL database's `state = { ... };` under BBGITOPS_TEST_STATE=pg.
+state_section () {
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_state_section
+	fi
+}
+
+# state_sql SQL: runs SQL on the script's state (sqlite3 on $STATE_DIR/state.db, or psql on the PostgreSQL database
+# under BBGITOPS_TEST_STATE=pg); rows one per line, columns separated by "|", no header, as sqlite3 prints them.
+# The schemas are the same; keep SQL to what both understand (no strftime, no now()).
+state_sql () {
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_psql -A -t -F '|' -c "$1"
+	else
+		sqlite3 "$STATE_DIR/state.db" "$1"
+	fi
+}
+
+# state_dump: every byte of the state as text (sqlite3 .dump, or pg_dump of the database without the random key
+# of its \restrict lines), for "no secret in the state" and "nothing changed" checks.
+state_dump () {
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		"$PG_BINDIR/pg_dump" -h "$PG_SOCKDIR" -U postgres --no-owner bbgitops >"$TRASH_DIRECTORY/.pg_dump" &&
+		grep -v '^\\\(un\)\{0,1\}restrict ' "$TRASH_DIRECTORY/.pg_dump"
+	else
+		sqlite3 "$STATE_DIR/state.db" .dump
+	fi
+}
+
+# state_exists: the state was created (state.db, or the schema in the database).
+state_exists () {
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_psql -c "SELECT 1 FROM cursors LIMIT 0" >/dev/null 2>&1
+	else
+		test -f "$STATE_DIR/state.db"
+	fi
+}
+
+# state_break: the state becomes unusable (state_dir replaced by a file; under pg, the server stopped as well);
+# state_repair puts it back as it was.
+state_break () {
+	mv "$STATE_DIR" "$STATE_DIR.away" &&
+	echo "not a directory" >"$STATE_DIR" &&
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_halt
+	fi
+}
+
+state_repair () {
+	rm "$STATE_DIR" &&
+	mv "$STATE_DIR.away" "$STATE_DIR" &&
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_resume
+	fi
+}
+
+# state_reset: forgets every state of the script (as rm -rf "$STATE_DIR" does under SQLite, which it also does):
+# under pg, the database is dropped and created again.
+state_reset () {
+	rm -rf "$STATE_DIR" &&
+	if test "$BBGITOPS_TEST_STATE" = pg
+	then
+		pg_dropdb bbgitops >/dev/null &&
+		pg_createdb bbgitops >/dev/null
+	fi
 }
 
 # write_repo_config NAME [SETTINGS...]: a configuration with one repository NAME at $TRASH/NAME.git, branch main,
