@@ -8,6 +8,9 @@ pg_need
 
 CONNECT_TIMEOUT=2
 LIMIT_MS=$((CONNECT_TIMEOUT * 1000 + 100))
+# A hung server is waited for the whole connect_timeout: the hook must give up then, not hang; under a sanitizer
+# build on a loaded machine its own start-up is slower, so the bound leaves it a second.
+HUNG_LIMIT_MS=$((CONNECT_TIMEOUT * 1000 + 1000))
 
 # push_traced VERSION: commits bytebase/VERSION_tVERSION.sql ("Add VERSION") in hr and pushes it, git's trace2
 # performance events in trace-VERSION; output in push-VERSION.out.
@@ -34,7 +37,7 @@ hook_ms () {
 }
 
 # check_hook_push VERSION: the push of VERSION updated main, printed exactly one bbgitops: line (not the
-# password), and its hook ran under LIMIT_MS.
+# password), and its hook ran under ${2:-$LIMIT_MS} ms.
 check_hook_push () {
 	git -C hr rev-parse HEAD >expect &&
 	git -C hr.git rev-parse main >actual &&
@@ -44,7 +47,7 @@ check_hook_push () {
 	test_grep -v -F "$(cat "$PG_PASSWORD_FILE")" "push-$1.out" &&
 	hook_ms "trace-$1" >ms &&
 	test_diag "hook: $(cat ms) ms ($(cat lines))" &&
-	test "$(cat ms)" -lt $LIMIT_MS
+	test "$(cat ms)" -lt ${2:-$LIMIT_MS}
 }
 
 # expect_titles FIRST LAST: the issues are exactly "Add FIRST" .. "Add LAST", in order.
@@ -89,7 +92,7 @@ test_expect_success 'PostgreSQL hung (SIGSTOP: connections wait unanswered): the
 	kill -STOP "$pid" &&
 	test_when_finished "kill -CONT $pid" &&
 	push_traced 0004 &&
-	check_hook_push 0004
+	check_hook_push 0004 $HUNG_LIMIT_MS
 '
 
 test_expect_success 'PostgreSQL answers again: a poll catches up, then a push has nothing old to report' '
