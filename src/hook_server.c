@@ -96,53 +96,41 @@ request_free(struct request *rq)
 	memset(rq, 0, sizeof(*rq));
 }
 
-/* Parses TEXT (the request, "."-terminated): 0, or -1 when it is not one. */
+/*
+ * Parses TEXT (the request, "."-terminated): 0, or -1 when it is not one. The ref-update lines are the hook's own
+ * stdin, read by the hook's own reader.
+ */
 static int
 parse_request(char *text, struct request *rq)
 {
-	char *save = NULL, *line;
-	size_t cap = 0;
-	int field = 0;
+	char *config, *git_dir, *refs, *end;
+	FILE *in;
 
 	memset(rq, 0, sizeof(*rq));
-	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save), field++) {
-		if (field == 0) {
-			if (strcmp(line, HOOK_HANDOFF_HELLO) != 0)
-				return -1;
-		} else if (field == 1) {
-			if (strncmp(line, "config /", 8) != 0)
-				return -1;
-			rq->config = xstrdup(line + 7);
-		} else if (field == 2) {
-			if (strncmp(line, "git_dir /", 9) != 0)
-				return -1;
-			rq->git_dir = xstrdup(line + 8);
-		} else if (strcmp(line, ".") == 0) {
-			return 0;
-		} else {
-			struct ref_update u = { 0 };
-			FILE *in = fmemopen(line, strlen(line), "r");
-			struct ref_update *one = NULL;
-			size_t got;
-
-			if (in == NULL)
-				return -1;
-			got = hook_read_updates(in, &one);
-			fclose(in);
-			if (got != 1) {
-				hook_updates_free(one, got);
-				return -1;
-			}
-			u = one[0];
-			free(one);
-			if (rq->n == cap) {
-				cap = cap ? cap * 2 : 8;
-				rq->updates = xrealloc(rq->updates, cap * sizeof(*rq->updates));
-			}
-			rq->updates[rq->n++] = u;
-		}
-	}
-	return -1;
+	if (strncmp(text, HOOK_HANDOFF_HELLO "\n", strlen(HOOK_HANDOFF_HELLO) + 1) != 0)
+		return -1;
+	config = text + strlen(HOOK_HANDOFF_HELLO) + 1;
+	if (strncmp(config, "config /", 8) != 0 || (git_dir = strchr(config, '\n')) == NULL)
+		return -1;
+	*git_dir++ = '\0';
+	if (strncmp(git_dir, "git_dir /", 9) != 0 || (refs = strchr(git_dir, '\n')) == NULL)
+		return -1;
+	*refs++ = '\0';
+	end = strcmp(refs, ".\n") == 0 ? refs : strstr(refs, "\n.\n");
+	if (end == NULL)
+		return -1;
+	if (end != refs)
+		end++;      /* keep the last ref line's newline */
+	rq->config = xstrdup(config + 7);
+	rq->git_dir = xstrdup(git_dir + 8);
+	if (end == refs)
+		return 0;
+	in = fmemopen(refs, (size_t)(end - refs), "r");
+	if (in == NULL)
+		return -1;
+	rq->n = hook_read_updates(in, &rq->updates);
+	fclose(in);
+	return 0;
 }
 
 static bool

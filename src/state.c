@@ -360,16 +360,19 @@ state_exec(struct state *st, struct error *err, const char *what, int *changes, 
 	return rc < 0 ? -1 : 0;
 }
 
-/* Runs a query; *found tells whether it returned a row. */
-static int
-query_exists(struct state *st, bool *found, struct error *err, const char *what, const char *sql,
-	const char *a, const char *b, const char *c)
+int
+state_query_exists(struct state *st, bool *found, struct error *err, const char *what, const char *sql,
+	const char *sig, ...)
 {
 	struct state_stmt *s = NULL;
+	va_list ap;
 	int rc;
 
-	if (state_query(st, &s, err, what, sql, "sss", a, b, c) != 0)
+	if (state_stmt_prepare(st, &s, err, what, sql) != 0)
 		return -1;
+	va_start(ap, sig);
+	bind_sig(s, sig, ap);
+	va_end(ap);
 	rc = state_step(s, err);
 	state_stmt_free(s);
 	if (rc < 0)
@@ -607,10 +610,10 @@ int
 state_path_delivered(struct state *st, const char *repository, const char *branch, const char *path,
 	bool *delivered, struct error *err)
 {
-	return query_exists(st, delivered, err, "reading ledger",
+	return state_query_exists(st, delivered, err, "reading ledger",
 	    "SELECT 1 FROM migrations m JOIN issues i ON i.id = m.issue_id "
 	    "WHERE m.repository = ?1 AND m.branch = ?2 AND m.path = ?3 AND i.status = 'created' LIMIT 1",
-	    repository, branch, path);
+	    "sss", repository, branch, path);
 }
 
 void

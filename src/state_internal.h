@@ -123,6 +123,10 @@ int state_exec(struct state *st, struct error *err, const char *what, int *chang
 int state_query(struct state *st, struct state_stmt **out, struct error *err, const char *what, const char *sql,
 	const char *sig, ...);
 
+/* Runs a query with parameters as state_exec does: *found tells whether it returned a row. */
+int state_query_exists(struct state *st, bool *found, struct error *err, const char *what, const char *sql,
+	const char *sig, ...);
+
 /* Runs a script (no parameters) on the backend. */
 int state_exec_script(struct state *st, const char *sql, struct error *err);
 

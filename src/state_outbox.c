@@ -94,18 +94,8 @@ outbox_head_reload(struct state *st, struct outbox_head *head, bool *still, stru
 int
 outbox_rollout_waiting(struct state *st, long long id, bool *waiting, struct error *err)
 {
-	struct state_stmt *s = NULL;
-	int rc;
-
-	if (state_query(st, &s, err, "reading a rollout", "SELECT 1 FROM issues WHERE id = ?1 AND status = 'created' "
-	    "AND rollout_pending = 1 AND rollout_name IS NULL", "i", id) != 0)
-		return -1;
-	rc = state_step(s, err);
-	state_stmt_free(s);
-	if (rc < 0)
-		return -1;
-	*waiting = rc == 1;
-	return 0;
+	return state_query_exists(st, waiting, err, "reading a rollout", "SELECT 1 FROM issues WHERE id = ?1 AND "
+	    "status = 'created' AND rollout_pending = 1 AND rollout_name IS NULL", "i", id);
 }
 
 void

@@ -47,18 +47,8 @@ outbox_comments_pending(struct state *st, bool all, struct outbox_comment **out,
 int
 outbox_comment_is_pending(struct state *st, long long issue_id, bool *pending, struct error *err)
 {
-	struct state_stmt *s = NULL;
-	int rc;
-
-	if (state_query(st, &s, err, "reading a comment", "SELECT 1 FROM comments WHERE issue_id = ?1 "
-	    "AND status = 'pending'", "i", issue_id) != 0)
-		return -1;
-	rc = state_step(s, err);
-	state_stmt_free(s);
-	if (rc < 0)
-		return -1;
-	*pending = rc == 1;
-	return 0;
+	return state_query_exists(st, pending, err, "reading a comment", "SELECT 1 FROM comments WHERE "
+	    "issue_id = ?1 AND status = 'pending'", "i", issue_id);
 }
 
 int
