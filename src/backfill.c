@@ -164,10 +164,14 @@ backfill_open(const struct config *cfg, const struct repo_config *rc, git_reposi
 	struct remote_update_result ures;
 	struct error e = ERROR_INIT;
 	bool exists = false;
+	int lock_fd, rv;
 
 	if (rc->path != NULL)
 		return repo_open(rc->path, out, err);
-	if (remote_update(cfg->state_dir, rc, cfg->poll_timeout, out, &ures, &e) == 0)
+	lock_fd = remote_lock_mirror(cfg->state_dir, rc, cfg->poll_timeout, &e);
+	rv = lock_fd < 0 ? -1 : remote_update(cfg->state_dir, rc, cfg->poll_timeout, out, &ures, &e);
+	remote_unlock_mirror(lock_fd);
+	if (rv == 0)
 		return 0;
 	if (remote_open_mirror(cfg->state_dir, rc, out, &exists, err) < 0)
 		return -1;

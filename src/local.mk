@@ -54,7 +54,7 @@ bbgitops_provider_sources = \
 
 # Remote mirrors, poller and backfill.
 bbgitops_poll_sources = \
-	%D%/remote.c %D%/remote.h \
+	%D%/remote.c %D%/remote.h %D%/remote_lock.c \
 	%D%/poll.c \
 	%D%/backfill.c
 

@@ -243,7 +243,7 @@ poll_repo(const struct config *cfg, struct state *st, const struct repo_config *
 	struct error e = ERROR_INIT;
 	bool mirror = rc->path == NULL;
 	size_t failed = 0;
-	int rv = -1;
+	int rv = -1, lock_fd = -1;
 
 	if (!mirror) {
 		if (repo_open(rc->path, &repo, err) < 0) {
@@ -251,6 +251,9 @@ poll_repo(const struct config *cfg, struct state *st, const struct repo_config *
 			goto out;
 		}
 	} else {
+		lock_fd = remote_lock_mirror(cfg->state_dir, rc, cfg->poll_timeout, err);
+		if (lock_fd < 0)
+			goto out;
 		if (remote_update(cfg->state_dir, rc, cfg->poll_timeout, &repo, &ures, err) < 0) {
 			state_metric_add(st, STATE_METRIC_FETCH_FAILURES, rc->name, 1);
 			goto out;
@@ -337,6 +340,7 @@ out:
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
 	git_repository_free(repo);
+	remote_unlock_mirror(lock_fd);
 	poll_cursors_clear(&cursors);
 	return rv;
 }

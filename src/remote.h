@@ -37,7 +37,7 @@ struct remote_update_result {
 };
 
 /*
- * Opens (creating when missing) the mirror of RC (rc->url must be set) under STATE_DIR, lists the remote's branches
+ * Under remote_lock_mirror: opens (creating when missing) the mirror of RC (rc->url must be set) under STATE_DIR, lists the remote's branches
  * and fetches (all branches, pruning deleted ones) only when a watched branch differs from the mirror. Every
  * network step is cancelled after TIMEOUT seconds (0: none). On success *out is the opened mirror (caller frees).
  * Errors name the repository and carry libgit2's message; a rejected credential fails after one attempt.
@@ -48,6 +48,15 @@ int remote_update(const char *state_dir, const struct repo_config *rc, long time
 /* Opens the existing mirror of RC without touching the network; *exists false (and *out NULL) when absent. */
 int remote_open_mirror(const char *state_dir, const struct repo_config *rc, git_repository **out, bool *exists,
 	struct error *err);
+
+/*
+ * Takes the mirror of RC for writing: an flock on STATE_DIR/mirrors/NAME.lock, waited for up to TIMEOUT seconds
+ * (0: 30), then removes what a writer killed while holding it left in the mirror (git's lock files, libgit2's
+ * temporary packs, a half-made mirror). Every write of a mirror (remote_update, remote_pin_cursor) happens under
+ * it. Returns the lock's descriptor for remote_unlock_mirror, or -1 with err set (transient when busy).
+ */
+int remote_lock_mirror(const char *state_dir, const struct repo_config *rc, long timeout, struct error *err);
+void remote_unlock_mirror(int fd);
 
 /* Points REMOTE_CURSOR_REFS<branch> at ID (NULL: deletes the pin). */
 int remote_pin_cursor(git_repository *mirror, const char *branch, const git_oid *id, struct error *err);

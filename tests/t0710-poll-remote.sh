@@ -128,4 +128,59 @@ test_expect_success 'the failures are recorded for status' '
 	test_grep "wrongtoken" status.json
 '
 
+test_expect_success 'a poller killed while writing a mirror left git'"'"'s lock files: the next poll removes them, catches up' '
+	write_remote_config &&
+	m=state/mirrors/viagit.git &&
+	: >$m/refs/heads/main.lock &&
+	: >$m/packed-refs.lock &&
+	: >$m/config.lock &&
+	mkdir -p $m/refs/bbgitops/cursors &&
+	: >$m/refs/bbgitops/cursors/main.lock &&
+	echo half-a-pack >$m/objects/pack/pack_git2_Zx81Qa &&
+	mkdir state/mirrors/viagit.git.tmp-4242 &&
+	: >state/mirrors/viagit.git.tmp-4242/HEAD &&
+	push_migration d bytebase/0005_after_kill.sql &&
+	bbgitops poll 2>err &&
+	test_grep "removed .*/viagit.git/refs/heads/main.lock, left by a bbgitops that was killed" err &&
+	for f in refs/heads/main.lock packed-refs.lock config.lock refs/bbgitops/cursors/main.lock \
+		objects/pack/pack_git2_Zx81Qa
+	do
+		test ! -e $m/$f || return 1
+	done &&
+	test ! -e state/mirrors/viagit.git.tmp-4242 &&
+	test "$(git --git-dir=$m rev-parse main)" = "$(git --git-dir=srv/d.git rev-parse main)" &&
+	test "$(git --git-dir=$m rev-parse refs/bbgitops/cursors/main)" = "$(git --git-dir=srv/d.git rev-parse main)" &&
+	issue_paths >actual &&
+	test "$(grep -c "^viagit bytebase/0005_after_kill.sql$" actual)" = 1
+'
+
+test_expect_success 'a mirror another bbgitops is writing is waited for; past poll.timeout it fails alone, its locks kept' '
+	m=state/mirrors/viagit.git &&
+	push_migration d bytebase/0006_while_busy.sql &&
+	rm -f held &&
+	{ flock -n state/mirrors/viagit.lock sh -c ": >held; sleep 1" & holder=$!; } &&
+	while ! test -e held; do sleep 0.05; done &&
+	bbgitops -v poll 2>err &&
+	wait $holder &&
+	test_grep "viagit: waiting for .*/mirrors/viagit.lock" err &&
+	issue_paths >actual &&
+	test "$(grep -c "^viagit bytebase/0006_while_busy.sql$" actual)" = 1 &&
+
+	push_migration d bytebase/0007_long_busy.sql &&
+	push_migration h bytebase/0007_long_busy.sql &&
+	rm -f held &&
+	{ flock -n state/mirrors/viagit.lock sh -c ": >$m/refs/heads/main.lock; : >held; sleep 6" & holder=$!; } &&
+	while ! test -e held; do sleep 0.05; done &&
+	test_expect_code 1 bbgitops poll 2>err &&
+	test_grep "viagit: the mirror is busy (another bbgitops holds .*/mirrors/viagit.lock)" err &&
+	test -e $m/refs/heads/main.lock &&
+	issue_paths >actual &&
+	test_grep -v "^viagit bytebase/0007_long_busy.sql$" actual &&
+	test_grep "^viahttp bytebase/0007_long_busy.sql$" actual &&
+	wait $holder &&
+	bbgitops poll 2>err &&
+	issue_paths >actual &&
+	test "$(grep -c "^viagit bytebase/0007_long_busy.sql$" actual)" = 1
+'
+
 test_done
