@@ -183,4 +183,29 @@ test_expect_success 'a mirror another bbgitops is writing is waited for; past po
 	test "$(grep -c "^viagit bytebase/0007_long_busy.sql$" actual)" = 1
 '
 
+test_expect_success 'a poller SIGKILLed at 30 random moments of its fetches: the next poll runs clean, each migration once' '
+	write_remote_config &&
+	for i in $(test_seq 30)
+	do
+		(
+			cd d &&
+			add_file "bytebase/01$(printf %02d $i)_k.sql" "CREATE TABLE k$i (id int);" &&
+			git commit -q -m "k$i" &&
+			git push -q origin HEAD:main HEAD:refs/heads/k$i 2>/dev/null
+		) &&
+		{ "$BBGITOPS" -c "$CONF" -q poll >/dev/null 2>&1 & p=$!; } &&
+		sleep "0.0$(($(od -An -N1 -tu1 /dev/urandom) % 8))" &&
+		{ kill -9 $p 2>/dev/null; wait $p 2>/dev/null; true; } || return 1
+	done &&
+	find state/mirrors -name "*.lock" -path "*.git/*" >left-behind &&
+	test_diag "git lock files left by the kills: $(wc -l <left-behind)" &&
+	bbgitops poll 2>err &&
+	test "$(git --git-dir=state/mirrors/viagit.git rev-parse main)" = "$(git --git-dir=srv/d.git rev-parse main)" &&
+	issue_paths >actual &&
+	for i in $(test_seq 30)
+	do
+		test "$(grep -c "^viagit bytebase/01$(printf %02d $i)_k.sql$" actual)" = 1 || return 1
+	done
+'
+
 test_done
