@@ -31,21 +31,6 @@ cli_load_config(const struct cli *cli, struct config **out)
 	return 2;
 }
 
-int
-cli_open_existing_state(const struct config *cfg, struct state **out, bool *exists, struct error *err)
-{
-	char *path = xasprintf("%s/state.db", cfg->state_dir);
-	struct stat st;
-
-	/* A shared database always exists (its schema is created when missing); a local one is a file. */
-	*exists = cfg->state != NULL || stat(path, &st) == 0;
-	free(path);
-	*out = NULL;
-	if (!*exists)
-		return 0;
-	return state_open(cfg, out, err);
-}
-
 /*
  * Absolute path of this program, for install-hook: the kernel's answer, else ARGV0 (the program's own argv[0],
  * before any shift) when it is a path. NULL when unknown: a bare name says nothing about where the program is.

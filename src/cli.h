@@ -38,7 +38,4 @@ int cli_main(int argc, char **argv, const struct command *commands, size_t n_com
 /* Loads the configuration, printing every error; returns 0, or 2 after printing. */
 int cli_load_config(const struct cli *cli, struct config **out);
 
-/* Opens the state database only when it exists (read-only commands must not create one); *out NULL otherwise. */
-int cli_open_existing_state(const struct config *cfg, struct state **out, bool *exists, struct error *err);
-
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "launch.h"
 #include "log.h"
 #include "util.h"
 
@@ -121,6 +122,24 @@ out:
 	return rc;
 }
 
+/*
+ * bbgitops-hook, the post-receive front that needs no libgit2 (hook_main.c), as an absolute path; NULL when it is
+ * not installed beside this program (the hook then runs bbgitops directly, which can hand off too, only slower).
+ */
+static char *
+hook_front_path(void)
+{
+	char *path = launch_helper_path(LAUNCH_HOOK_NAME), *real = NULL;
+
+	if (access(path, X_OK) == 0)
+		real = realpath(path, NULL);
+	if (real == NULL)
+		log_warnx("%s is missing: the hook runs bbgitops itself (a running poll --daemon still takes its work)",
+			path);
+	free(path);
+	return real;
+}
+
 static int
 cmd_install_hook_usage(void)
 {
@@ -138,7 +157,7 @@ cmd_install_hook(const struct cli *cli, int argc, char **argv)
 	struct sbuf content = SBUF_INIT;
 	const char *git_dir, *mode = "post-receive";
 	struct stat st;
-	char *dir = NULL;
+	char *dir = NULL, *front = NULL;
 	int opt, rc = 2;
 
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -166,7 +185,16 @@ cmd_install_hook(const struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	sbuf_addf(&content, "#!/bin/sh\n%s (%s)\n# Runs bbgitops with a fixed configuration: pushes over SSH or "
-		"HTTP do not carry our environment.\nexec ", HOOK_MARKER, mode);
+		"HTTP do not carry our environment.\n", HOOK_MARKER, mode);
+	front = strcmp(mode, "post-receive") == 0 ? hook_front_path() : NULL;
+	if (front != NULL) {
+		sbuf_adds(&content, "# bbgitops-hook hands the push to a running `bbgitops poll --daemon`, else runs "
+			"bbgitops.\nexec ");
+		add_quoted(&content, front);
+		sbuf_adds(&content, " ");
+	} else {
+		sbuf_adds(&content, "exec ");
+	}
 	add_quoted(&content, cli->self_exe);
 	sbuf_adds(&content, " -c ");
 	add_quoted(&content, cli->config_path);
@@ -174,6 +202,7 @@ cmd_install_hook(const struct cli *cli, int argc, char **argv)
 	rc = write_hook(dir, mode, sbuf_str(&content));
 out:
 	free(dir);
+	free(front);
 	sbuf_release(&content);
 	return rc;
 }

@@ -110,7 +110,7 @@ cmd_issues(const struct cli *cli, int argc, char **argv)
 	if (filter.repository != NULL && config_find_repo(cfg, filter.repository) == NULL)
 		log_warnx("note: no repository named '%s' in %s", filter.repository, cfg->file);
 	rc = 1;
-	if (cli_open_existing_state(cfg, &st, &exists, &err) != 0 ||
+	if (state_open_existing(cfg, &st, &exists, &err) != 0 ||
 	    (st != NULL && state_issues_list(st, &filter, &issues, &n, &err) != 0)) {
 		log_warnx("%s", err.msg);
 		goto out;

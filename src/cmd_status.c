@@ -185,7 +185,7 @@ cmd_status(const struct cli *cli, int argc, char **argv)
 	if ((rc = cli_load_config(cli, &cfg)) != 0)
 		return rc;
 	rc = 1;
-	if (cli_open_existing_state(cfg, &st, &exists, &err) != 0) {
+	if (state_open_existing(cfg, &st, &exists, &err) != 0) {
 		log_warnx("%s", err.msg);
 		goto out;
 	}

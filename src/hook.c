@@ -21,12 +21,6 @@
 #include "state.h"
 #include "util.h"
 
-struct work_item {
-	const struct repo_config *repo;
-	const struct ref_update *update;
-	const char *branch;
-};
-
 struct walk_pushed_ref *
 hook_pushed_refs(const struct ref_update *updates, size_t n)
 {
@@ -41,33 +35,6 @@ hook_pushed_refs(const struct ref_update *updates, size_t n)
 	return pushed;
 }
 
-const char *
-hook_git_dir(void)
-{
-	const char *git_dir = getenv("GIT_DIR");
-
-	return git_dir != NULL && git_dir[0] != '\0' ? git_dir : ".";
-}
-
-int
-hook_find_entries(const struct config *cfg, const char *git_dir, bool *entry_here)
-{
-	struct stat here, st;
-	size_t j;
-	int n = 0;
-
-	if (stat(git_dir, &here) != 0)
-		return -1;
-	for (j = 0; j < cfg->n_repos; j++) {
-		const char *path = cfg->repos[j].path;
-
-		entry_here[j] = path != NULL && stat(path, &st) == 0 && st.st_dev == here.st_dev &&
-			st.st_ino == here.st_ino;
-		n += entry_here[j];
-	}
-	return n;
-}
-
 static const char *
 plural(size_t n, const char *one, const char *many)
 {
@@ -75,7 +42,7 @@ plural(size_t n, const char *one, const char *many)
 }
 
 static void
-report_result(const struct work_item *w, bool several_entries, const struct catchup_result *res)
+report_result(const struct hook_item *w, bool several_entries, const struct catchup_result *res)
 {
 	char label[512];
 
@@ -98,7 +65,7 @@ report_result(const struct work_item *w, bool several_entries, const struct catc
 
 /* The catch-up request of work item W (its tip peeled to a commit into *tip). */
 static int
-item_request(git_repository *git, const struct config *cfg, const struct work_item *w,
+item_request(git_repository *git, const struct config *cfg, const struct hook_item *w,
 	const struct walk_pushed_ref *pushed, size_t n_pushed, struct catchup_request *req, git_oid *tip,
 	git_oid *old_id, struct error *err)
 {
@@ -150,7 +117,7 @@ start_delivery(const struct cli *cli, const struct config *cfg)
 
 /* Does another work item watch the same ref through another entry? */
 static bool
-shared_ref(const struct work_item *items, size_t n_items, size_t i)
+shared_ref(const struct hook_item *items, size_t n_items, size_t i)
 {
 	size_t j;
 
@@ -160,9 +127,13 @@ shared_ref(const struct work_item *items, size_t n_items, size_t i)
 	return false;
 }
 
+/*
+ * The work itself. GIT (borrowed) and ST (taken: closed here) are what a hook server's worker opened ahead; NULL:
+ * opened here.
+ */
 static void
-run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, struct work_item *items,
-	size_t n_items, const struct ref_update *updates, size_t n_updates)
+run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, git_repository *git,
+	struct state *st, struct hook_item *items, size_t n_items, const struct ref_update *updates, size_t n_updates)
 {
 	struct walk_pushed_ref *pushed = hook_pushed_refs(updates, n_updates);
 	struct item_req {
@@ -172,13 +143,15 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 	bool *ok = NULL;
 	struct strlist failed = STRLIST_INIT;   /* "repository\terror" of items that failed before the state opened */
 	struct error err = ERROR_INIT;
-	struct state *st = NULL;
-	git_repository *git = NULL;
+	git_repository *own_git = NULL;
 	size_t i, queued = 0;
 
-	if (repo_library_init(&err) != 0 || repo_open(git_dir, &git, &err) != 0) {
-		log_warnx("%s", err.msg);
-		goto out;
+	if (git == NULL) {
+		if (repo_library_init(&err) != 0 || repo_open(git_dir, &own_git, &err) != 0) {
+			log_warnx("%s", err.msg);
+			goto out;
+		}
+		git = own_git;
 	}
 	reqs = xcalloc(n_items, sizeof(*reqs));
 	ok = xcalloc(n_items, sizeof(*ok));
@@ -195,7 +168,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 		if (catchup_begin(git, &reqs[i].req, &err) != 0)
 			log_warnx("%s: cannot record where the new branch begins: %s", items[i].branch, err.msg);
 	}
-	if (state_open(cfg, &st, &err) != 0) {
+	if (st == NULL && state_open(cfg, &st, &err) != 0) {
 		log_warnx("%s (nothing queued; the next push or poll catches up)", err.msg);
 		goto out;
 	}
@@ -226,7 +199,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 		start_delivery(cli, cfg);
 	}
 out:
-	git_repository_free(git);
+	git_repository_free(own_git);
 	state_close(st);
 	free(reqs);
 	free(ok);
@@ -238,68 +211,52 @@ int
 hook_post_receive(const struct cli *cli, const struct config *cfg, const char *git_dir,
 	const struct ref_update *updates, size_t n_updates, bool may_hand_off)
 {
-	struct work_item *items = NULL;
-	size_t n_items = 0, i, j;
-	bool *entry_here = NULL;
-	int n_entries, rv = 0;
+	struct hook_work work;
 
-	entry_here = xcalloc(cfg->n_repos + 1, sizeof(*entry_here));
-	n_entries = hook_find_entries(cfg, git_dir, entry_here);
-	if (n_entries < 0) {
-		log_warn("cannot find the repository at %s", git_dir);
-		rv = -1;
-		goto out;
-	}
-	if (n_entries == 0)
-		goto out;   /* a repository no entry names is left alone, silently */
-	items = xcalloc(n_updates * (size_t)n_entries + 1, sizeof(*items));
-	for (i = 0; i < n_updates; i++) {
-		if (!str_starts_with(updates[i].ref, "refs/heads/"))
-			continue;   /* tags and other refs never carry rollouts */
-		for (j = 0; j < cfg->n_repos; j++) {
-			const char *branch = updates[i].ref + strlen("refs/heads/");
+	if (hook_select(cfg, git_dir, updates, n_updates, &work) != 0)
+		return -1;
+	/* A running `poll --daemon` has libgit2 started already: it does the same work for us when it answers. */
+	if (work.n_items > 0 && !(may_hand_off && hook_offer(cfg, git_dir, updates, n_updates, &work) == 0))
+		run_items(cli, cfg, git_dir, NULL, NULL, work.items, work.n_items, updates, n_updates);
+	hook_work_free(&work);
+	return 0;
+}
 
-			if (entry_here[j] && config_branch_matches(&cfg->repos[j], branch))
-				items[n_items++] = (struct work_item){ &cfg->repos[j], &updates[i], branch };
-		}
+int
+hook_post_receive_prepared(const struct cli *cli, const struct config *cfg, const char *git_dir,
+	git_repository *git, struct state *st, const struct ref_update *updates, size_t n_updates)
+{
+	struct hook_work work;
+
+	if (hook_select(cfg, git_dir, updates, n_updates, &work) != 0) {
+		state_close(st);
+		return -1;
 	}
-	/*
-	 * A running `poll --daemon` has libgit2 started already: it does the same work for us when it answers. Not
-	 * when the push creates a watched branch: where it begins is recorded inside this repository
-	 * (branch_start.h), which the daemon's user may not be allowed to write.
-	 */
-	for (i = 0; i < n_items && may_hand_off; i++)
-		if (str_is_zero_oid(items[i].update->old_hex))
-			may_hand_off = false;
-	if (n_items > 0 && !(may_hand_off && hook_hand_off(cfg, git_dir, updates, n_updates) == 0))
-		run_items(cli, cfg, git_dir, items, n_items, updates, n_updates);
-out:
-	free(items);
-	free(entry_here);
-	return rv;
+	if (work.n_items > 0)
+		run_items(cli, cfg, git_dir, git, st, work.items, work.n_items, updates, n_updates);
+	else
+		state_close(st);
+	hook_work_free(&work);
+	return 0;
 }
 
 int
 cmd_post_receive(const struct cli *cli, int argc, char **argv)
 {
-	struct strlist errors = STRLIST_INIT;
 	struct ref_update *updates = NULL;
 	struct config *cfg = NULL;
 	size_t n_updates;
+	/* bbgitops-hook offered this push to the daemon already, which declined. */
+	bool offered = getenv(HOOK_OFFERED_ENV) != NULL;
 
 	(void)argc;
 	(void)argv;
+	unsetenv(HOOK_OFFERED_ENV);
 	n_updates = hook_read_updates(stdin, &updates);
-	if (config_load(cli->config_path, &cfg, &errors) != 0) {
-		log_warnx("configuration error, nothing queued: %s%s", errors.len ? errors.items[0] : "unknown",
-			errors.len > 1 ? " (and more: run bbgitops check-config)" : "");
-		goto out;
-	}
-	(void)hook_post_receive(cli, cfg, hook_git_dir(), updates, n_updates, true);
-out:
+	if (hook_load_config(cli, &cfg) == 0)
+		(void)hook_post_receive(cli, cfg, hook_git_dir(), updates, n_updates, !offered);
 	hook_updates_free(updates, n_updates);
 	config_free(cfg);
-	strlist_clear(&errors);
 	repo_library_shutdown();
 	return 0;
 }

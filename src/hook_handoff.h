@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "hook.h"
+#include "hook_front.h"
 
 #define HOOK_HANDOFF_SOCKET "hook.sock"
 #define HOOK_HANDOFF_HELLO "bbgitops-hook 1"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hook.h"
+#include "hook_front.h"
 #include "log.h"
 #include "util.h"
 
@@ -15,15 +15,15 @@
 static bool
 hook_parse_line(const char *line, size_t n, struct ref_update *u)
 {
-	const char *ref = line + 2 * GIT_OID_HEXSZ + 2;
+	const char *ref = line + 2 * HOOK_OID_HEXSZ + 2;
 	size_t i;
 
-	if (n <= 2 * GIT_OID_HEXSZ + 2 || line[GIT_OID_HEXSZ] != ' ' || line[2 * GIT_OID_HEXSZ + 1] != ' ')
+	if (n <= 2 * HOOK_OID_HEXSZ + 2 || line[HOOK_OID_HEXSZ] != ' ' || line[2 * HOOK_OID_HEXSZ + 1] != ' ')
 		return false;
-	memcpy(u->old_hex, line, GIT_OID_HEXSZ);
-	u->old_hex[GIT_OID_HEXSZ] = '\0';
-	memcpy(u->new_hex, line + GIT_OID_HEXSZ + 1, GIT_OID_HEXSZ);
-	u->new_hex[GIT_OID_HEXSZ] = '\0';
+	memcpy(u->old_hex, line, HOOK_OID_HEXSZ);
+	u->old_hex[HOOK_OID_HEXSZ] = '\0';
+	memcpy(u->new_hex, line + HOOK_OID_HEXSZ + 1, HOOK_OID_HEXSZ);
+	u->new_hex[HOOK_OID_HEXSZ] = '\0';
 	if (!str_is_hex_oid(u->old_hex) || !str_is_hex_oid(u->new_hex))
 		return false;
 	for (i = 0; ref + i < line + n; i++)
@@ -57,7 +57,7 @@ hook_read_updates(FILE *in, struct ref_update **out)
 				first_bad = lineno;
 			continue;
 		}
-		updates[len].ref = xstrdup(line + 2 * GIT_OID_HEXSZ + 2);
+		updates[len].ref = xstrdup(line + 2 * HOOK_OID_HEXSZ + 2);
 		len++;
 	}
 	free(line);

@@ -1,13 +1,17 @@
 /*
  * hook_server.c — the hook server of `poll --daemon` (hook_server.h). One process, single-threaded (so forking is
- * safe): it starts libgit2 once, binds <state_dir>/hook.sock (mode 660) and, for each hook that connects,
- * checks the request and forks a worker that runs hook_post_receive with the socket as stderr. It serves only
- * hooks with the configuration file it loaded (same path, unchanged since) and repositories its user can open:
- * for anything else it declines and the hook does its work itself. It never opens the state: the workers do.
+ * safe): it starts libgit2 once, binds <state_dir>/hook.sock (mode 660) and keeps one worker waiting, forked
+ * ahead with its own connection to the state open, so a push pays for neither. The waiting worker accepts the
+ * next hook, tells the server (which forks the next one), checks the request and runs hook_post_receive's own
+ * code with the socket as its stderr. It serves only hooks with the configuration file the server loaded (same
+ * path, unchanged since) and repositories its user can open: for anything else it declines and the hook does its
+ * work itself. The server itself never opens the state (no SQLite handle may cross a fork); with
+ * SERVER_MAX_WORKERS pushes in progress it waits no worker and declines the next hooks itself.
  */
 #include "hook_server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +29,7 @@
 #include "hook_handoff.h"
 #include "log.h"
 #include "repo.h"
+#include "state.h"
 #include "util.h"
 
 /* At most this many pushes are worked on at once; more are declined (their hooks do the work). */
@@ -87,15 +92,6 @@ struct request {
 	size_t n;
 };
 
-static void
-request_free(struct request *rq)
-{
-	free(rq->config);
-	free(rq->git_dir);
-	hook_updates_free(rq->updates, rq->n);
-	memset(rq, 0, sizeof(*rq));
-}
-
 /*
  * Parses TEXT (the request, "."-terminated): 0, or -1 when it is not one. The ref-update lines are the hook's own
  * stdin, read by the hook's own reader.
@@ -140,45 +136,15 @@ say(int fd, const char *line)
 }
 
 /* The worker: the hook's own code, its stderr the hook's socket. Never returns. */
-static void
-run_worker(const struct cli *cli, const struct config *cfg, int conn, struct request *rq)
+static void __attribute__((noreturn))
+run_worker(const struct cli *cli, const struct config *cfg, const struct config_identity *id, int conn,
+	struct state *st)
 {
 	struct error err = ERROR_INIT;
-	git_repository *git = NULL;
-	char *line;
-
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
-	/* The daemon's user may not be the hook's: if it cannot read the repository, the hook must do the work. */
-	if (repo_open(rq->git_dir, &git, &err) != 0) {
-		line = xasprintf("declined the daemon cannot open the repository: %s", err.msg);
-		line[strcspn(line, "\n")] = '\0';    /* one line */
-		(void)(say(conn, line) && say(conn, "\n"));
-		_exit(0);
-	}
-	git_repository_free(git);
-	/* A hook that gave up waiting (a stopped daemon) has done the work itself and closed the socket. */
-	if (!say(conn, "ok\n"))
-		_exit(0);
-	if (dup2(conn, STDERR_FILENO) < 0)
-		_exit(1);
-	if (hook_post_receive(cli, cfg, rq->git_dir, rq->updates, rq->n, false) == 0) {
-		fflush(stderr);
-		say(conn, HOOK_HANDOFF_DONE "\n");
-	}
-	fflush(stderr);
-	_exit(0);
-}
-
-/* One connection: check it, then fork its worker (or decline). */
-static void
-serve(const struct cli *cli, const struct config *cfg, const struct config_identity *id, int listen_fd, int conn,
-	size_t *workers)
-{
 	struct sbuf text = SBUF_INIT;
 	struct request rq = { 0 };
-	pid_t pid;
+	git_repository *git = NULL;
+	char *line;
 
 	/*
 	 * Who may connect is the socket's mode (660, in the state directory hooks and pollers share): whoever can
@@ -187,30 +153,94 @@ serve(const struct cli *cli, const struct config *cfg, const struct config_ident
 	if (read_request(conn, &text, time_monotonic() + SERVER_REQUEST_SECONDS) != 0 ||
 	    parse_request(text.buf, &rq) != 0) {
 		(void)say(conn, "declined not a hook request\n");
-		goto out;
+		_exit(0);
 	}
 	if (!config_unchanged(id, rq.config)) {
 		(void)say(conn, "declined the daemon runs with another configuration, or an older version of it\n");
-		goto out;
+		_exit(0);
 	}
-	if (*workers >= SERVER_MAX_WORKERS) {
-		(void)say(conn, "declined busy\n");
-		goto out;
+	/* The daemon's user may not be the hook's: if it cannot read the repository, the hook must do the work. */
+	if (repo_open(rq.git_dir, &git, &err) != 0) {
+		line = xasprintf("declined the daemon cannot open the repository: %s", err.msg);
+		line[strcspn(line, "\n")] = '\0';    /* one line */
+		(void)(say(conn, line) && say(conn, "\n"));
+		_exit(0);
 	}
+	/* A hook that gave up waiting (a stopped daemon) has done the work itself and closed the socket. */
+	if (!say(conn, "ok\n"))
+		_exit(0);
 	log_debug("hook of %s: %zu ref update%s, handed to a worker", rq.git_dir, rq.n, rq.n == 1 ? "" : "s");
 	fflush(stderr);
+	if (dup2(conn, STDERR_FILENO) < 0)
+		_exit(1);
+	/* The state opened ahead may be gone since (a database replaced, a server restarted): then a new one. */
+	if (st != NULL && !state_still_usable(st)) {
+		state_close(st);
+		st = NULL;
+	}
+	if (hook_post_receive_prepared(cli, cfg, rq.git_dir, git, st, rq.updates, rq.n) == 0) {
+		fflush(stderr);
+		say(conn, HOOK_HANDOFF_DONE "\n");
+	}
+	fflush(stderr);
+	/* The hook reads until the end: it comes now, not once this process has finished tearing itself down. */
+	shutdown(conn, SHUT_RDWR);
+	_exit(0);
+}
+
+/*
+ * The waiting worker: opens the state while no push waits, accepts one hook, tells the server through TAKEN_FD
+ * (the server then forks the next waiting worker) and becomes that hook's worker. Never returns.
+ */
+static void __attribute__((noreturn))
+wait_for_hook(const struct cli *cli, const struct config *cfg, const struct config_identity *id, int listen_fd,
+	int taken_fd, pid_t server)
+{
+	struct error err = ERROR_INIT;
+	struct state *st = NULL;
+	int conn = -1;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != server)
+		_exit(0);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	/* A state that cannot be opened now is left to the work, which opens it again and reports why. */
+	if (state_open(cfg, &st, &err) == 0)
+		state_defer_sync(st);
+	else
+		log_debug("hook worker: %s", err.msg);
+	while (conn < 0) {
+		struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+
+		if (poll(&p, 1, -1) > 0)
+			conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	}
+	close(listen_fd);
+	prctl(PR_SET_PDEATHSIG, 0);    /* a push being worked on is finished, even if the server stops now */
+	if (write(taken_fd, "w", 1) != 1)
+		log_debug("hook worker: cannot tell the server: %s", strerror(errno));
+	close(taken_fd);
+	run_worker(cli, cfg, id, conn, st);
+}
+
+/* Forks the waiting worker: its pid, or -1 (logged). */
+static pid_t
+start_waiting_worker(const struct cli *cli, const struct config *cfg, const struct config_identity *id,
+	int listen_fd, int taken[2])
+{
+	pid_t server = getpid(), pid;
+
+	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		close(listen_fd);
-		run_worker(cli, cfg, conn, &rq);
+		close(taken[0]);
+		wait_for_hook(cli, cfg, id, listen_fd, taken[1], server);
 	}
 	if (pid < 0)
-		(void)say(conn, "declined cannot fork\n");
-	else
-		(*workers)++;
-out:
-	request_free(&rq);
-	sbuf_release(&text);
+		log_warn("hook server: cannot fork a worker");
+	return pid;
 }
 
 /* Binds PATH, unless another daemon serves it already. Returns the listening socket, or -1. */
@@ -252,16 +282,47 @@ bind_socket(const char *path, ino_t *ino)
 	return fd;
 }
 
+/* Reaps exited children: workers, or the waiting worker (killed, or failed): then *spare becomes 0. */
 static void
-reap(size_t *workers)
+reap(size_t *workers, pid_t *spare)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		if (*workers > 0)
+	pid_t pid;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		if (pid == *spare)
+			*spare = 0;
+		else if (*workers > 0)
 			(*workers)--;
+	}
+}
+
+/* Every byte on the TAKEN pipe: the waiting worker took a hook and is now a worker. */
+static void
+drain_taken(int fd, size_t *workers, pid_t *spare)
+{
+	char buf[64];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		*workers += (size_t)n;
+		*spare = 0;
+	}
+}
+
+/* With SERVER_MAX_WORKERS at work and none waiting, the server answers the next hook itself. */
+static void
+decline_busy(int listen_fd)
+{
+	int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (conn >= 0) {
+		(void)say(conn, "declined busy\n");
+		close(conn);
+	}
 }
 
 /* The server process's life. Never returns. */
-static void
+static void __attribute__((noreturn))
 server_main(const struct cli *cli, const struct config *cfg, pid_t parent)
 {
 	struct config_identity id;
@@ -269,9 +330,10 @@ server_main(const struct cli *cli, const struct config *cfg, pid_t parent)
 	struct error err = ERROR_INIT;
 	struct stat st;
 	size_t workers = 0;
+	pid_t spare = 0;
 	char *path;
 	ino_t ino = 0;
-	int fd;
+	int fd, taken[2];
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
@@ -297,23 +359,44 @@ server_main(const struct cli *cli, const struct config *cfg, pid_t parent)
 		log_warnx("hook server: %s", err.msg);
 		_exit(1);
 	}
+	if (pipe2(taken, O_CLOEXEC | O_NONBLOCK) != 0) {
+		log_warn("hook server: cannot create a pipe");
+		_exit(1);
+	}
 	fd = bind_socket(path, &ino);
 	if (fd < 0)
 		_exit(0);
 	log_debug("serving hooks on %s", path);
 	while (!server_stop) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int conn;
+		struct pollfd p[2] = { { .fd = taken[0], .events = POLLIN }, { .fd = fd, .events = POLLIN } };
+		bool full;
 
-		reap(&workers);
-		if (poll(&p, 1, 1000) <= 0)
-			continue;
-		conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-		if (conn < 0)
-			continue;
-		serve(cli, cfg, &id, fd, conn, &workers);
-		close(conn);
+		drain_taken(taken[0], &workers, &spare);
+		reap(&workers, &spare);
+		full = workers >= SERVER_MAX_WORKERS;
+		if (spare == 0) {
+			struct pollfd l = { .fd = fd, .events = POLLIN };
+			bool hook_waits = poll(&l, 1, 0) > 0;
+
+			if (hook_waits && full) {
+				decline_busy(fd);
+				continue;
+			}
+			/*
+			 * The next waiting worker is forked once the pushes at work are done, or at once when another
+			 * hook waits: on a small machine its start would otherwise compete with the push in progress.
+			 */
+			if (!full && (workers == 0 || hook_waits) &&
+			    (spare = start_waiting_worker(cli, cfg, &id, fd, taken)) < 0) {
+				spare = 0;
+				usleep(100000);   /* cannot fork now: not again at once */
+			}
+		}
+		/* The listening socket is the waiting worker's; the server looks at it only when there is none. */
+		(void)poll(p, spare == 0 ? 2 : 1, spare == 0 ? 5 : 1000);
 	}
+	if (spare > 0)
+		kill(spare, SIGTERM);
 	/* The socket is removed only if it is still ours (a newer daemon may have taken the path). */
 	if (stat(path, &st) == 0 && st.st_ino == ino)
 		unlink(path);

@@ -26,13 +26,19 @@
 #define LAUNCH_GRACE_SECONDS 1.0
 
 char *
-launch_deliver_path(void)
+launch_helper_path(const char *name)
 {
 	const char *dir = getenv("BBGITOPS_EXEC_PATH");
 
 	if (dir != NULL && dir[0] != '\0')
-		return xasprintf("%s/%s", dir, LAUNCH_DELIVER_NAME);
-	return xasprintf("%s/%s", LIBEXECDIR, LAUNCH_DELIVER_NAME);
+		return xasprintf("%s/%s", dir, name);
+	return xasprintf("%s/%s", LIBEXECDIR, name);
+}
+
+char *
+launch_deliver_path(void)
+{
+	return launch_helper_path(LAUNCH_DELIVER_NAME);
 }
 
 /* The common head: EXE -c CONFIG [-v|-q] COMMAND (deliver, or doctor). */

@@ -15,6 +15,11 @@
 #include "util.h"
 
 #define LAUNCH_DELIVER_NAME "bbgitops-deliver"
+#define LAUNCH_HOOK_NAME "bbgitops-hook"
+
+/* The helper program NAME: $BBGITOPS_EXEC_PATH/NAME if the variable is set and not empty, else LIBEXECDIR/NAME.
+ * Caller frees. */
+char *launch_helper_path(const char *name);
 
 /* The helper's path: $BBGITOPS_EXEC_PATH/bbgitops-deliver if the variable is set and not empty, else
  * LIBEXECDIR/bbgitops-deliver. Caller frees. */

@@ -2,7 +2,8 @@
 # through LIBEXECDIR or $BBGITOPS_EXEC_PATH). Modules both link are compiled once, into libbbgitops-common.a.
 bin_PROGRAMS += bbgitops
 
-# Modules both programs share: errors, logging, utilities, configuration, naming rules, state.
+# Modules the programs share: errors, logging, utilities, configuration, naming rules, state, and the hook's front
+# (reading the push, choosing what is watched, the hand-off to poll --daemon: no libgit2 there).
 bbgitops_common_sources = \
 	%D%/cli.c %D%/cli.h \
 	%D%/error.c %D%/error.h \
@@ -12,7 +13,9 @@ bbgitops_common_sources = \
 	%D%/migration.c %D%/migration.h \
 	%D%/state.c %D%/state.h %D%/state_internal.h \
 	%D%/state_sqlite.c %D%/state_pg.c \
-	%D%/state_metrics.c %D%/state_metrics.h
+	%D%/state_metrics.c %D%/state_metrics.h \
+	%D%/hook_input.c %D%/hook_front.c %D%/hook_front.h \
+	%D%/hook_handoff.c %D%/hook_handoff.h
 
 noinst_LIBRARIES += libbbgitops-common.a
 libbbgitops_common_a_SOURCES = $(bbgitops_common_sources)
@@ -64,9 +67,7 @@ bbgitops_SOURCES = \
 	%D%/main.c %D%/commands.h \
 	%D%/launch.c %D%/launch.h %D%/deliver.h \
 	%D%/hook.c %D%/hook.h \
-	%D%/hook_handoff.c %D%/hook_handoff.h \
 	%D%/hook_server.c %D%/hook_server.h \
-	%D%/hook_input.c \
 	%D%/pre_receive.c \
 	%D%/cmd_issues.c \
 	%D%/cmd_status.c \
@@ -81,9 +82,15 @@ bbgitops_LDADD = $(bbgitops_common_lib) $(LIBGIT2_LIBS)
 bbgitops_CFLAGS = $(AM_CFLAGS) $(LIBGIT2_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
 
 # bbgitops-deliver: the Bytebase side (libcurl), no libgit2. Not for users' PATH: bbgitops runs it.
-pkglibexec_PROGRAMS = bbgitops-deliver
+pkglibexec_PROGRAMS = bbgitops-deliver bbgitops-hook
 bbgitops_deliver_SOURCES = \
 	%D%/deliver_main.c \
 	$(bbgitops_delivery_sources)
 bbgitops_deliver_LDADD = $(bbgitops_common_lib) $(LIBCURL_LIBS)
 bbgitops_deliver_CFLAGS = $(AM_CFLAGS) $(LIBCURL_CFLAGS) $(LIBCONFIG_CFLAGS) $(SQLITE3_CFLAGS) $(JANSSON_CFLAGS)
+
+# bbgitops-hook: the post-receive hook install-hook installs. libconfig only (no libgit2, no SQLite): a push the
+# running poll --daemon takes does not pay for loading them; anything else and it becomes bbgitops.
+bbgitops_hook_SOURCES = %D%/hook_main.c
+bbgitops_hook_LDADD = libbbgitops-common.a $(LIBCONFIG_LIBS)
+bbgitops_hook_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)

@@ -323,7 +323,7 @@ cmd_pre_receive(const struct cli *cli, int argc, char **argv)
 				log_warnx("%s; push not checked", err.msg);
 				goto out;
 			}
-			if (st == NULL && cli_open_existing_state(cfg, &st, &state_exists, &err) != 0) {
+			if (st == NULL && state_open_existing(cfg, &st, &state_exists, &err) != 0) {
 				log_warnx("%s; checking without the ledger", err.msg);
 				st = NULL;
 			}

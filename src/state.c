@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "migration.h"
@@ -117,6 +118,12 @@ const char *
 state_backend(const struct state *st)
 {
 	return st->drv->name;
+}
+
+bool
+state_still_usable(struct state *st)
+{
+	return st != NULL && st->drv != NULL && st->drv->usable(st);
 }
 
 void
@@ -832,4 +839,19 @@ state_issues_free(struct state_issue *issues, size_t n)
 	for (i = 0; i < n; i++)
 		state_issue_clear(&issues[i]);
 	free(issues);
+}
+
+int
+state_open_existing(const struct config *cfg, struct state **out, bool *exists, struct error *err)
+{
+	char *path = xasprintf("%s/state.db", cfg->state_dir);
+	struct stat st;
+
+	/* A shared database always exists (its schema is created when missing); a local one is a file. */
+	*exists = cfg->state != NULL || stat(path, &st) == 0;
+	free(path);
+	*out = NULL;
+	if (!*exists)
+		return 0;
+	return state_open(cfg, out, err);
 }

@@ -39,6 +39,12 @@ const char *state_backend(const struct state *st);  /* "sqlite" or "postgresql" 
 void state_defer_sync(struct state *st);
 
 /*
+ * For a connection kept open while idle (the hook server's waiting worker): is it still one to the state? SQLite:
+ * the database file at its path is the one it opened; PostgreSQL: the server has not closed it.
+ */
+bool state_still_usable(struct state *st);
+
+/*
  * For the deliverer, before its first network call: every later commit is synced, and one is made now (the run's
  * start time in settings) so that what the hook and the poller committed unsynced is durable before any of it is
  * sent.
@@ -197,5 +203,8 @@ void state_issues_free(struct state_issue *issues, size_t n);
 
 /* Sorts files by version, then path (design §2.6). */
 void state_issue_sort_files(struct state_issue *issue);
+
+/* Opens the state database only when it exists (read-only commands must not create one); *out NULL otherwise. */
+int state_open_existing(const struct config *cfg, struct state **out, bool *exists, struct error *err);
 
 #endif

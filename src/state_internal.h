@@ -71,6 +71,8 @@ struct state_driver {
 		struct error *err);
 	void (*lease_release)(struct state *st, const char *kind, const char *a, const char *b);
 	int (*db_size)(struct state *st, long long *bytes, struct error *err);
+	/* Is this connection, opened a while ago, still one to the state (state_still_usable)? */
+	bool (*usable)(struct state *st);
 	/* After rows with explicit ids were copied in (state_migrate.c): new ids continue after them. */
 	int (*ids_copied)(struct state *st, struct error *err);
 };
@@ -82,6 +84,7 @@ struct state {
 	char *where;                /* names the database in errors: DIR/state.db, or the URL without password */
 	struct state_stmt *ledger;  /* state_ledger_contains, prepared once: a backfill asks once per file */
 	bool defer_sync;            /* state_defer_sync was called */
+	unsigned long long file_dev, file_ino;   /* SQLite: the database file that was opened */
 };
 
 extern const struct state_driver state_sqlite_driver;

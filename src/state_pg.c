@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <dlfcn.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@
 	X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish) X(PQexec) X(PQexecParams) \
 	X(PQresultStatus) X(PQresultErrorMessage) X(PQresultErrorField) X(PQclear) X(PQntuples) X(PQgetvalue) \
 	X(PQgetlength) X(PQgetisnull) X(PQcmdTuples) X(PQunescapeBytea) X(PQfreemem) X(PQsetNoticeProcessor) \
-	X(PQtransactionStatus)
+	X(PQtransactionStatus) X(PQsocket)
 
 static struct {
 #define PQ_POINTER(f) __typeof__(f) *f;
@@ -662,6 +663,24 @@ pg_ids_copied(struct state *st, struct error *err)
 	return pg_exec(st, sql, err);
 }
 
+/*
+ * An idle connection has nothing to read: anything there (the server's "terminating connection" on a restart or a
+ * terminated backend, then its end) means it is not to be used. A connection gone without a word is not detected.
+ */
+static bool
+pg_usable(struct state *st)
+{
+	struct pollfd p;
+
+	if (conn_of(st) == NULL || pq.PQstatus(conn_of(st)) != CONNECTION_OK ||
+	    pq.PQtransactionStatus(conn_of(st)) != PQTRANS_IDLE)
+		return false;
+	p.fd = pq.PQsocket(conn_of(st));
+	p.events = POLLIN;
+	p.revents = 0;
+	return p.fd >= 0 && poll(&p, 1, 0) == 0;
+}
+
 const struct state_driver state_pg_driver = {
 	.name = "postgresql",
 	.close = pg_close,
@@ -679,6 +698,7 @@ const struct state_driver state_pg_driver = {
 	.rollback = pg_rollback,
 	.defer_sync = pg_defer_sync,
 	.sync_full = pg_sync_full,
+	.usable = pg_usable,
 	.lease_try = pg_lease_try,
 	.lease_release = pg_lease_release,
 	.db_size = pg_db_size,

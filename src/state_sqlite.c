@@ -282,6 +282,14 @@ state_sqlite_open(struct state *st, struct error *err)
 		return error_set(err, false, "cannot open state database %s: %s", st->where,
 			db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 	share_with_group(st->where);
+	{
+		struct stat sb;
+
+		if (stat(st->where, &sb) == 0) {
+			st->file_dev = (unsigned long long)sb.st_dev;
+			st->file_ino = (unsigned long long)sb.st_ino;
+		}
+	}
 	sqlite3_busy_timeout(db, STATE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(db, 1);
 	/* WAL is persistent once set; only a new database needs the switch (which takes an exclusive lock). */
@@ -545,6 +553,16 @@ sqlite_ids_copied(struct state *st, struct error *err)
 	return 0;    /* INTEGER PRIMARY KEY continues after the largest id by itself */
 }
 
+/* The file at the state's path is still the one this connection opened (not removed, replaced or migrated). */
+static bool
+sqlite_usable(struct state *st)
+{
+	struct stat sb;
+
+	return db_of(st) != NULL && stat(st->where, &sb) == 0 && (unsigned long long)sb.st_dev == st->file_dev &&
+		(unsigned long long)sb.st_ino == st->file_ino;
+}
+
 const struct state_driver state_sqlite_driver = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -566,4 +584,5 @@ const struct state_driver state_sqlite_driver = {
 	.lease_release = sqlite_lease_release,
 	.db_size = sqlite_db_size,
 	.ids_copied = sqlite_ids_copied,
+	.usable = sqlite_usable,
 };

@@ -8,10 +8,12 @@ BBGITOPS_INSTALLED=1
 . "${TEST_SRCDIR:-$(dirname "$0")}/test-lib.sh"
 . "$TEST_SRCDIR/lib-delivery.sh"
 
-test_expect_success 'bbgitops-deliver is installed in pkglibexecdir, not beside bbgitops' '
+test_expect_success 'bbgitops-deliver and bbgitops-hook are installed in pkglibexecdir, not beside bbgitops' '
 	test -x "$BBGITOPS" &&
 	test -x "$BBGITOPS_INSTALLED_LIBEXECDIR/bbgitops-deliver" &&
+	test -x "$BBGITOPS_INSTALLED_LIBEXECDIR/bbgitops-hook" &&
 	test ! -e "$(dirname "$BBGITOPS")/bbgitops-deliver" &&
+	test ! -e "$(dirname "$BBGITOPS")/bbgitops-hook" &&
 	test -z "${BBGITOPS_EXEC_PATH+set}"
 '
 
@@ -28,6 +30,11 @@ test_expect_success 'a hook installed by the installed bbgitops delivers inline 
 	push_migrations 1 &&
 	test "$(issue_field 1 status)" = created &&
 	test "$(fake_count issues)" = 1
+'
+
+test_expect_success 'the hook the installed bbgitops writes starts with the installed bbgitops-hook' '
+	test_grep "^exec .*$BBGITOPS_INSTALLED_LIBEXECDIR/bbgitops-hook'"'"' '"'"'$BBGITOPS'"'"' -c " \
+		"$TRASH/hr.git/hooks/post-receive"
 '
 
 stop_fake

@@ -25,6 +25,30 @@ wait_for_socket () {
 	echo >&2 "no socket at $SOCK" && cat >&2 daemon.err && return 1
 }
 
+# start_daemon: poll --daemon in the background (-v log in daemon.err, pid in daemon.pid), its socket up.
+start_daemon () {
+	: >daemon.err &&
+	{ "$BBGITOPS" -v -c "$CONF" poll --daemon 2>daemon.err & echo $! >daemon.pid; } &&
+	for i in $(test_seq 100)
+	do
+		grep -q "serving hooks on" daemon.err && return 0
+		sleep 0.05
+	done
+	echo >&2 "the daemon does not serve hooks" && cat >&2 daemon.err && return 1
+}
+
+# stop_daemon: SIGTERM, and wait until it is gone (its socket removed).
+stop_daemon () {
+	kill -TERM $(cat daemon.pid) &&
+	{ wait $(cat daemon.pid) 2>/dev/null || :; } &&
+	for i in $(test_seq 100)
+	do
+		test ! -e "$SOCK" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # push_migration N: commits bytebase/000N_t.sql on main and pushes it (output in push-N.out).
 push_migration () {
 	(
@@ -96,12 +120,17 @@ test_expect_success 'eight concurrent pushes to eight branches, all served: each
 '
 
 test_expect_success 'a stopped daemon (SIGSTOP) is not waited for: the hook does the work within seconds' '
-	kill -STOP $(cat daemon.pid) $(pgrep -P $(cat daemon.pid)) &&
+	server=$(pgrep -P $(cat daemon.pid)) &&
+	kill -STOP $(cat daemon.pid) $server &&
+	sleep 0.1 &&
+	waiting=$(pgrep -P $server) &&
+	kill -STOP $waiting &&
 	before=$(served) &&
 	start=$(date +%s) &&
 	push_migration 3 &&
 	end=$(date +%s) &&
-	kill -CONT $(pgrep -P $(cat daemon.pid)) $(cat daemon.pid) &&
+	kill -CONT $waiting $server $(cat daemon.pid) &&
+	test "$(served)" = "$before" &&
 	test $((end - start)) -lt 10 &&
 	test_grep "main: 1 migration queued as 1 rollout issue" push-3.out &&
 	test "$(issue_count)" = 11
@@ -159,5 +188,87 @@ test_expect_success 'no daemon at all: the hook does the work' '
 	test_grep "main: 1 migration queued as 1 rollout issue" push-8.out &&
 	test "$(issue_count)" = 16
 '
+
+test_expect_success 'install-hook puts bbgitops-hook first: a served push never starts the full bbgitops' '
+	test_grep "^exec .*/bbgitops-hook'"'"' '"'"'$BBGITOPS'"'"' -c " hr.git/hooks/post-receive &&
+	cat >full-bbgitops <<-EOF &&
+	#!/bin/sh
+	echo "\$*" >>"$TRASH/full-runs"
+	exec "$BBGITOPS" "\$@"
+	EOF
+	chmod +x full-bbgitops &&
+	sed "s|'"'"'$BBGITOPS'"'"'|'"'"'$TRASH/full-bbgitops'"'"'|" hr.git/hooks/post-receive >hook.new &&
+	chmod +x hook.new &&
+	mv hook.new hr.git/hooks/post-receive &&
+	test_grep "full-bbgitops" hr.git/hooks/post-receive &&
+	start_daemon &&
+	push_migration 9 &&
+	test "$(served)" = 1 &&
+	test ! -e full-runs &&
+	test "$(bbgitops_lines push-9.out)" = "remote: bbgitops: main: 1 migration queued as 1 rollout issue" &&
+	test "$(issue_count)" = 17
+'
+
+test_expect_success 'bbgitops-hook runs the full bbgitops, once, for what the daemon cannot take: a branch creation' '
+	(
+		cd hr &&
+		git checkout -q -b created main &&
+		add_file bytebase/0200_created.sql &&
+		commit_all created &&
+		push_to ../push-created.out origin created
+	) &&
+	test "$(served)" = 1 &&
+	test "$(wc -l <full-runs)" = 1 &&
+	test_grep -- "-c $CONF post-receive" full-runs &&
+	test "$(bbgitops_lines push-created.out)" = "remote: bbgitops: created: 1 migration queued as 1 rollout issue" &&
+	test "$(issue_count)" = 18
+'
+
+test_expect_success 'no daemon: bbgitops-hook runs the full bbgitops with the same lines; malformed ones reported once' '
+	stop_daemon &&
+	push_migration 10 &&
+	test "$(wc -l <full-runs)" = 2 &&
+	test "$(bbgitops_lines push-10.out)" = "remote: bbgitops: main: 1 migration queued as 1 rollout issue" &&
+	test "$(issue_count)" = 19 &&
+	old=$(git -C hr.git rev-parse main) &&
+	(cd hr && add_file bytebase/0011_t.sql && commit_all "Add 11" && git push -q origin HEAD:refs/tmp/side 2>/dev/null) &&
+	new=$(git -C hr rev-parse HEAD) &&
+	git -C hr.git update-ref refs/heads/main $new $old &&
+	printf "not a ref line\n%s %s refs/heads/main\n" $old $new >stdin &&
+	(cd hr.git && GIT_DIR=. ./hooks/post-receive <../stdin 2>../direct.err) &&
+	test "$(grep -c "ignoring 1 malformed ref update line" direct.err)" = 1 &&
+	test_grep "main: 1 migration queued as 1 rollout issue" direct.err &&
+	test "$(issue_count)" = 20
+'
+
+if test "${BBGITOPS_TEST_STATE:-sqlite}" = pg
+then
+	test_expect_success 'the waiting worker'"'"'s PostgreSQL connection, ended by a server restart, is not used: queued' '
+		start_daemon &&
+		sleep 0.5 &&
+		pg_halt &&
+		pg_resume &&
+		before=$(issue_count) &&
+		push_migration 12 &&
+		test "$(served)" = 1 &&
+		test "$(bbgitops_lines push-12.out)" = "remote: bbgitops: main: 1 migration queued as 1 rollout issue" &&
+		test "$(issue_count)" = $((before + 1)) &&
+		stop_daemon
+	'
+else
+	test_expect_success 'the waiting worker'"'"'s state follows a replaced database: the push is queued in the new one' '
+		start_daemon &&
+		sleep 0.5 &&
+		rm -f "$STATE_DIR/state.db" "$STATE_DIR/state.db-wal" "$STATE_DIR/state.db-shm" &&
+		push_migration 12 &&
+		test "$(served)" = 1 &&
+		test "$(bbgitops_lines push-12.out)" = "remote: bbgitops: main: 1 migration queued as 1 rollout issue" &&
+		issues_json >issues.json &&
+		json_query "[f[\"path\"] for i in d for f in i[\"files\"]]" issues.json >actual &&
+		echo bytebase/00012_t.sql >expect &&
+		test_cmp expect actual &&
+		stop_daemon
+	'
+fi
 
 test_done
