@@ -346,6 +346,55 @@ out:
 }
 
 /*
+ * A local repository whose watched branches all sit on their cursors, with no cursor left for a watched branch that
+ * is gone: nothing to do, not even the lease, which costs a shared database a round trip per repository. CURSORS
+ * are every repository's, read once per cycle. Any doubt (a symbolic ref, an unreadable repository): false, and
+ * poll_repo looks properly.
+ */
+static bool
+poll_local_unchanged(const struct repo_config *rc, const struct state_cursor *cursors, size_t n)
+{
+	git_repository *repo = NULL;
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	struct error err = ERROR_INIT;
+	size_t watched = 0, matched = 0, i;
+	bool same = false;
+	int r;
+
+	if (rc->path == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+		if (strcmp(cursors[i].repository, rc->name) == 0 && config_branch_matches(rc, cursors[i].branch))
+			watched++;
+	if (repo_open(rc->path, &repo, &err) != 0 || git_reference_iterator_glob_new(&it, repo, "refs/heads/*") < 0)
+		goto out;
+	while ((r = git_reference_next(&ref, it)) == 0) {
+		const char *branch = git_reference_name(ref) + strlen("refs/heads/");
+		const struct state_cursor *c = NULL;
+		git_oid at;
+
+		if (config_branch_matches(rc, branch)) {
+			for (i = 0; i < n && c == NULL; i++)
+				if (strcmp(cursors[i].branch, branch) == 0 && strcmp(cursors[i].repository, rc->name) == 0)
+					c = &cursors[i];
+			if (c == NULL || git_reference_type(ref) != GIT_REFERENCE_DIRECT ||
+			    git_oid_fromstr(&at, c->commit) < 0 || !git_oid_equal(&at, git_reference_target(ref)))
+				goto out;
+			matched++;
+		}
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	same = r == GIT_ITEROVER && matched == watched;
+out:
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	git_repository_free(repo);
+	return same;
+}
+
+/*
  * Takes STATE_DIR/poll.lock. One-shot: when another poller holds it, *busy is set and nothing is done (what cron
  * users expect: an overrunning cycle makes the next one a no-op, not a queue). Daemon: waits, stoppable.
  */
@@ -405,8 +454,10 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 	struct state *st = NULL;
 	struct error err = ERROR_INIT;
 	const char *status = cfg->bytebase != NULL ? "pending" : "local";
-	size_t failed = 0, done = 0;
-	bool busy = false;
+	struct state_cursor *cursors = NULL;
+	const char **polled = NULL;       /* the repositories polled, for their last-poll time */
+	size_t failed = 0, done = 0, n_cursors = 0, n_polled = 0;
+	bool busy = false, cursors_read = true;
 	int lock_fd, rv = 1;
 
 	lock_fd = poll_lock(cfg->state_dir, daemon, &busy, &err);
@@ -423,6 +474,12 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 		log_warnx("%s", err.msg);
 		goto out;
 	}
+	/* Every cursor, once: most repositories of a cycle have not moved, and that is decided without a query. */
+	if (state_cursors_list(st, NULL, &cursors, &n_cursors, &err) != 0) {
+		log_debug("%s; each repository is looked at in full", err.msg);
+		cursors_read = false;
+	}
+	polled = xcalloc(cfg->n_repos + 1, sizeof(*polled));
 	for (size_t i = 0; i < cfg->n_repos && !poll_stop; i++) {
 		const struct repo_config *rc = &cfg->repos[i];
 		bool leased;
@@ -435,6 +492,11 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 			goto out;
 		}
 		error_clear(&err);
+		if (cursors_read && poll_local_unchanged(rc, cursors, n_cursors)) {
+			polled[n_polled++] = rc->name;
+			done++;
+			continue;
+		}
 		/*
 		 * Pollers on other machines sharing the state may run the same cycle: a repository one of them is
 		 * fetching now is skipped (its lease), not fetched twice. With SQLite, poll.lock already did this.
@@ -456,10 +518,11 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 			state_metric_add(st, STATE_METRIC_POLL_FAILURES, rc->name, 1);
 			failed++;
 		} else if (!poll_stop) {
-			state_metric_set(st, STATE_METRIC_LAST_POLL, rc->name, time_now());
+			polled[n_polled++] = rc->name;
 		}
 		done++;
 	}
+	state_metric_set_many(st, STATE_METRIC_LAST_POLL, polled, n_polled, time_now());
 	state_close(st);
 	st = NULL;
 	close(lock_fd);
@@ -489,6 +552,8 @@ poll_cycle(const struct config *cfg, char **names, size_t n_names, bool daemon)
 	log_debug("poll: %zu repositor%s, %zu failed", done, done == 1 ? "y" : "ies", failed);
 	rv = failed ? 1 : 0;
 out:
+	state_cursors_free(cursors, n_cursors);
+	free(polled);
 	state_close(st);
 	if (lock_fd >= 0)
 		close(lock_fd);

@@ -490,19 +490,22 @@ state_cursors_list(struct state *st, const char *repository, struct state_cursor
 
 	*out = NULL;
 	*n = 0;
-	if (state_query(st, &s, err, "reading cursors", "SELECT branch, commit_id, updated_at FROM cursors "
-	    "WHERE repository = ?1 ORDER BY branch", "s", repository) != 0)
+	if (repository != NULL ? state_query(st, &s, err, "reading cursors", "SELECT branch, commit_id, updated_at, "
+	    "repository FROM cursors WHERE repository = ?1 ORDER BY branch", "s", repository) :
+	    state_query(st, &s, err, "reading cursors", "SELECT branch, commit_id, updated_at, repository FROM cursors "
+	    "ORDER BY repository, branch", "") != 0)
 		return -1;
 	while ((rc = state_step(s, err)) == 1) {
 		const char *commit = state_col_text(s, 1);
 
-		if (state_col_text(s, 0) == NULL || commit == NULL)
+		if (state_col_text(s, 0) == NULL || commit == NULL || state_col_text(s, 3) == NULL)
 			continue;
 		if (len == cap) {
 			cap = cap ? cap * 2 : 8;
 			items = xrealloc(items, cap * sizeof(*items));
 		}
 		items[len].branch = state_column_dup(s, 0);
+		items[len].repository = state_column_dup(s, 3);
 		snprintf(items[len].commit, sizeof(items[len].commit), "%s", commit);
 		items[len].updated_at = state_col_int(s, 2);
 		len++;
@@ -522,8 +525,10 @@ state_cursors_free(struct state_cursor *cursors, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		free(cursors[i].repository);
 		free(cursors[i].branch);
+	}
 	free(cursors);
 }
 

@@ -80,10 +80,12 @@ int state_cursor_delete(struct state *st, const char *repository, const char *br
 
 /* The cursors of REPOSITORY, by branch name. Free with state_cursors_free. */
 struct state_cursor {
+	char *repository;
 	char *branch;
 	char commit[41];
 	long long updated_at;     /* unix seconds */
 };
+/* The cursors of REPOSITORY (NULL: of every repository), by repository and branch. */
 int state_cursors_list(struct state *st, const char *repository, struct state_cursor **out, size_t *n,
 	struct error *err);
 void state_cursors_free(struct state_cursor *cursors, size_t n);

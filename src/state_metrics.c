@@ -39,6 +39,52 @@ state_metric_set(struct state *st, const char *name, const char *repository, lon
 		"ON CONFLICT (name, repository) DO UPDATE SET value = excluded.value", name, repository, value);
 }
 
+/* Rows of one upsert statement in state_metric_set_many: three parameters each, within STATE_MAX_PARAMS. */
+#define METRIC_ROWS_PER_STATEMENT (STATE_MAX_PARAMS / 3)
+
+void
+state_metric_set_many(struct state *st, const char *name, const char *const *repositories, size_t n,
+	long long value)
+{
+	struct error err = ERROR_INIT;
+	size_t done = 0;
+
+	if (st == NULL || n == 0)
+		return;
+	/* Many rows per statement: on a shared database each statement is a round trip. */
+	if (state_begin_immediate(st, &err) != 0)
+		goto fail;
+	while (done < n) {
+		size_t rows = n - done < METRIC_ROWS_PER_STATEMENT ? n - done : METRIC_ROWS_PER_STATEMENT;
+		struct sbuf sql = SBUF_INIT;
+		struct state_stmt *stmt = NULL;
+		int rc = -1;
+
+		sbuf_adds(&sql, "INSERT INTO metrics (name, repository, value) VALUES ");
+		for (size_t i = 0; i < rows; i++)
+			sbuf_addf(&sql, "%s(?%zu, ?%zu, ?%zu)", i ? ", " : "", 3 * i + 1, 3 * i + 2, 3 * i + 3);
+		sbuf_adds(&sql, " ON CONFLICT (name, repository) DO UPDATE SET value = excluded.value");
+		if (state_stmt_prepare(st, &stmt, &err, "recording metrics", sbuf_str(&sql)) == 0) {
+			for (size_t i = 0; i < rows; i++) {
+				state_bind_text(stmt, (int)(3 * i + 1), name);
+				state_bind_text(stmt, (int)(3 * i + 2), repositories[done + i]);
+				state_bind_int(stmt, (int)(3 * i + 3), value);
+			}
+			rc = state_step(stmt, &err) < 0 ? -1 : 0;
+		}
+		state_stmt_free(stmt);
+		sbuf_release(&sql);
+		if (rc != 0)
+			goto fail;
+		done += rows;
+	}
+	if (state_commit(st, &err) == 0)
+		return;
+fail:
+	log_warnx("%s: %s", name, err.msg);
+	state_rollback(st);
+}
+
 /* Where each status's count and each counter goes in struct state_metrics_repo. */
 static long long *
 issue_slot(struct state_metrics_repo *m, const char *status)

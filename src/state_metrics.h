@@ -23,6 +23,9 @@
 void state_metric_add(struct state *st, const char *name, const char *repository, long long delta);
 /* Sets NAME of REPOSITORY to VALUE (a timestamp). Best effort, as above. */
 void state_metric_set(struct state *st, const char *name, const char *repository, long long value);
+/* The same value of NAME for each of REPOSITORIES, in one transaction (a poll cycle's last-poll times). */
+void state_metric_set_many(struct state *st, const char *name, const char *const *repositories, size_t n,
+	long long value);
 
 /* The values of one repository, as the state holds them. */
 struct state_metrics_repo {
