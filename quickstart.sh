@@ -242,6 +242,8 @@ run_demo() {
 	build build
 	local bin="$top/build/bbgitops"
 	local tmp
+	# The build tree's bbgitops finds its helpers (bbgitops-hook, bbgitops-deliver) beside it, not in libexec.
+	export BBGITOPS_EXEC_PATH="$top/build"
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/bbgitops-demo.XXXXXX")
 	export GIT_CONFIG_NOSYSTEM=1 HOME="$tmp/home"
 	mkdir -p "$HOME"
