@@ -90,6 +90,17 @@ metrics_format(const struct config *cfg, struct state *st, long long now, struct
 		metrics_sample(out, "bbgitops_issues", r, "failed", v->issues_failed);
 		metrics_sample(out, "bbgitops_issues", r, "skipped", v->issues_skipped);
 	}
+	metrics_header(out, "bbgitops_comments", "gauge",
+		"Pull request comments (or commit comments and statuses) by delivery status.");
+	for (i = 0; i < cfg->n_repos; i++) {
+		const struct state_metrics_repo *v = &values[i];
+		const char *r = cfg->repos[i].name;
+
+		metrics_sample(out, "bbgitops_comments", r, "pending", v->comments_pending);
+		metrics_sample(out, "bbgitops_comments", r, "done", v->comments_done);
+		metrics_sample(out, "bbgitops_comments", r, "failed", v->comments_failed);
+		metrics_sample(out, "bbgitops_comments", r, "skipped", v->comments_skipped);
+	}
 	metrics_header(out, "bbgitops_oldest_pending_issue_age_seconds", "gauge",
 		"Age of the oldest issue waiting for delivery (0: none).");
 	for (i = 0; i < cfg->n_repos; i++) {

@@ -103,6 +103,20 @@ issue_slot(struct state_metrics_repo *m, const char *status)
 }
 
 static long long *
+comment_slot(struct state_metrics_repo *m, const char *status)
+{
+	if (strcmp(status, "pending") == 0)
+		return &m->comments_pending;
+	if (strcmp(status, "done") == 0)
+		return &m->comments_done;
+	if (strcmp(status, "failed") == 0)
+		return &m->comments_failed;
+	if (strcmp(status, "skipped") == 0)
+		return &m->comments_skipped;
+	return NULL;
+}
+
+static long long *
 counter_slot(struct state_metrics_repo *m, const char *name)
 {
 	if (strcmp(name, STATE_METRIC_POLL_FAILURES) == 0)
@@ -125,6 +139,8 @@ state_metrics_repo(struct state *st, const char *repository, struct state_metric
 		"SELECT status, count(*) FROM issues WHERE repository = ?1 GROUP BY status",
 		"SELECT 'oldest', min(created_at) FROM issues WHERE repository = ?1 AND status = 'pending'",
 		"SELECT name, value FROM metrics WHERE repository = ?1",
+		"SELECT c.status, count(*) FROM comments c JOIN issues i ON i.id = c.issue_id WHERE i.repository = ?1 "
+		"GROUP BY c.status",
 	};
 	struct state_metrics_repo m;
 	struct state_stmt *s = NULL;
@@ -150,8 +166,10 @@ state_metrics_repo(struct state *st, const char *repository, struct state_metric
 				slot = issue_slot(&m, key);
 			else if (q == 1)
 				slot = &m.oldest_pending_created_at;
-			else
+			else if (q == 2)
 				slot = counter_slot(&m, key);
+			else
+				slot = comment_slot(&m, key);
 			if (slot != NULL && state_col_text(s, 1) != NULL)
 				*slot = state_col_int(s, 1);
 		}

@@ -33,6 +33,7 @@ struct state_metrics_repo {
 	long long oldest_pending_created_at;   /* 0: nothing pending */
 	long long poll_failures, fetch_failures, last_successful_poll;
 	long long delivery_attempts, delivery_failures;
+	long long comments_pending, comments_done, comments_failed, comments_skipped;   /* pull request comments */
 };
 
 /* Reads the values of REPOSITORY into *out (zeros for what the state has never seen). 0, or -1 with err set. */

@@ -102,4 +102,38 @@ test_expect_success 'a queued comment whose repository turns comment = false is 
 	test_cmp n1 n2
 '
 
+test_expect_success 'status --prometheus counts the comments by status, as issues --json shows them' '
+	bbgitops status --prometheus >status.prom &&
+	prom_python= &&
+	for py in "$PYTHON" /usr/bin/python3
+	do
+		if "$py" -c "import prometheus_client.parser" 2>/dev/null
+		then
+			prom_python=$py && break
+		fi
+	done &&
+	if test -n "$prom_python"
+	then
+		"$prom_python" "$TEST_SRCDIR/prom-samples.py" status.prom >samples
+	else
+		grep "^bbgitops_" status.prom >samples
+	fi &&
+	sed -n "s/^bbgitops_comments{\(.*\)} \([0-9]*\)$/\1 \2/p" samples | sort >actual &&
+	issues_json >issues.json &&
+	"$PYTHON" - issues.json <<-\EOF | sort >expect &&
+	import json, sys
+	counts = {}
+	for i in json.load(open(sys.argv[1])):
+	    st = i["comment"]["status"] if i["comment"] else None
+	    counts.setdefault(i["repository"], {"pending": 0, "done": 0, "failed": 0, "skipped": 0})
+	    if st:
+	        counts[i["repository"]][st] += 1
+	for r, c in counts.items():
+	    for st, n in c.items():
+	        print("repository=\"%s\",status=\"%s\" %d" % (r, st, n))
+	EOF
+	test_cmp expect actual &&
+	test "$(grep -c -v " 0$" actual)" -ge 2
+'
+
 test_done

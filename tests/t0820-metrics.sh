@@ -98,7 +98,14 @@ test_expect_success 'before any state: every series exists with 0 and parses' '
 	else
 		expect_value bbgitops_state_database_size_bytes "" 0
 	fi &&
-	test "$(wc -l <status.samples)" = $((2 * 11 + 1))
+	for r in hr payroll
+	do
+		for c in pending done failed skipped
+		do
+			expect_value bbgitops_comments "repository=\"$r\",status=\"$c\"" 0 || return 1
+		done
+	done &&
+	test "$(wc -l <status.samples)" = $((2 * 15 + 1))
 '
 
 test_expect_success 'a poll writes the metrics file: last successful poll of hr, a fetch and a poll failure of payroll' '
