@@ -7,8 +7,9 @@ socket, a stopped daemon, an edited configuration, or a branch creation, the hoo
 
 SOCK=$STATE_DIR/hook.sock
 
-# No daemon outlives the script, whatever failed.
-trap 'test ! -f "$TRASH/daemon.pid" || kill -KILL $(cat "$TRASH/daemon.pid") 2>/dev/null; exit' EXIT
+# No daemon outlives the script, whatever failed (test_at_exit: a trap of its own would replace test-lib's, which
+# also stops the PostgreSQL cluster of BBGITOPS_TEST_STATE=pg).
+test_at_exit 'test ! -f "$TRASH/daemon.pid" || kill -KILL $(cat "$TRASH/daemon.pid") 2>/dev/null'
 
 # served: how many pushes the daemon handed to a worker (its -v log).
 served () {
