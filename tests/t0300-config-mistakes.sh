@@ -187,8 +187,10 @@ test_expect_success 'a title_template placeholder that would never expand is ref
 	"$BBGITOPS" -c "$TRASH/ok.conf" check-config
 '
 
-# 0d3259d took 217 s on this file (a quadratic duplicate-name check); linear, it takes under a second. The bound is
-# 3 s, 30 s under the sanitizers (libconfig's many small allocations cost ten times more there).
+# 0d3259d took 217 s on this file (a quadratic duplicate-name check); linear, it takes under a second when idle. The
+# bound is 10 s, 30 s under the sanitizers (libconfig's many small allocations cost ten times more there): far from
+# quadratic, and not a timing test on a loaded machine (3.28 s was seen against an earlier 3 s bound, with two test
+# suites running on two CPUs).
 test_expect_success 'a 7 MB configuration of 100,000 entries is checked in linear time (duplicate names included)' '
 	python3 - "$TRASH" >big.conf <<-EOF &&
 	import sys
@@ -200,7 +202,7 @@ test_expect_success 'a 7 MB configuration of 100,000 entries is checked in linea
 	print(");")
 	EOF
 	test $(wc -c <big.conf) -gt 7000000 &&
-	limit=3 &&
+	limit=10 &&
 	if test -n "$BBGITOPS_SANITIZED"; then limit=30; fi &&
 	start=$(date +%s.%N) &&
 	test_expect_code 2 timeout 120 "$BBGITOPS" -c "$TRASH/big.conf" check-config >out 2>&1 &&
