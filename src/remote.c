@@ -411,10 +411,10 @@ remote_rmtree_cb(const char *path, const struct stat *st, int flag, struct FTW *
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-static void
+int
 remote_rmtree(const char *path)
 {
-	nftw(path, remote_rmtree_cb, 16, FTW_DEPTH | FTW_PHYS);
+	return nftw(path, remote_rmtree_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Creates the mirror in a temporary directory renamed into place, so a crash never leaves a half-made mirror. */

@@ -61,6 +61,9 @@ void remote_unlock_mirror(int fd);
 /* Points REMOTE_CURSOR_REFS<branch> at ID (NULL: deletes the pin). */
 int remote_pin_cursor(git_repository *mirror, const char *branch, const git_oid *id, struct error *err);
 
+/* Removes the directory tree PATH (symbolic links are not followed): 0, or -1. */
+int remote_rmtree(const char *path);
+
 /* URL with any user:password@ part removed, for messages and status. Caller frees. */
 char *remote_redact_url(const char *url);
 

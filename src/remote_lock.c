@@ -74,14 +74,6 @@ remove_stale_in(const char *dir, const char *prefix, const char *infix)
 	closedir(d);
 }
 
-static int
-rmtree_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 /* The temporary directories of mirrors whose creation was cut short (MIRROR.tmp-PID). */
 static void
 remove_stale_creations(const char *mirror)
@@ -97,7 +89,7 @@ remove_stale_creations(const char *mirror)
 		if (str_starts_with(de->d_name, prefix)) {
 			char *path = xasprintf("%s/%s", dir, de->d_name);
 
-			if (nftw(path, rmtree_cb, 16, FTW_DEPTH | FTW_PHYS) == 0)
+			if (remote_rmtree(path) == 0)
 				log_info("removed %s, a mirror whose creation was cut short", path);
 			free(path);
 		}
