@@ -37,5 +37,18 @@ test_expect_success 'the hook the installed bbgitops writes starts with the inst
 		"$TRASH/hr.git/hooks/post-receive"
 '
 
+test_expect_success 'the installed post-receive shim runs the installed bbgitops-hook, which queues the push' '
+	test -x "$BBGITOPS_INSTALLED_HOOKDIR/post-receive" &&
+	test_grep "^helper=.*:-$BBGITOPS_INSTALLED_LIBEXECDIR}/bbgitops-hook$" "$BBGITOPS_INSTALLED_HOOKDIR/post-receive" &&
+	cp "$BBGITOPS_INSTALLED_HOOKDIR/post-receive" "$TRASH/hr.git/hooks/post-receive" &&
+	before=$(issue_count) &&
+	(
+		BBGITOPS_BIN=$BBGITOPS BBGITOPS_CONFIG=$CONF &&
+		export BBGITOPS_BIN BBGITOPS_CONFIG &&
+		push_migrations 1
+	) &&
+	test "$(issue_count)" = $((before + 1))
+'
+
 stop_fake
 test_done

@@ -129,16 +129,20 @@ test_expect_success 'the installed bbgitops runs: --version, and check-config on
 	man -w bbgitops bbgitops.conf bbgitops-hooks >/dev/null
 '
 
-test_expect_success 'a push through the installed hook shim queues an issue in the shared state directory' '
+test_expect_success 'a push through the installed hook shim (naming the packaged bbgitops-hook) queues an issue' '
 	sed -e "s|\"/srv/git/hr.git\"|\"$TRASH_DIRECTORY/hr.git\"|" /etc/bbgitops.conf >pkg.conf &&
 	grep -e "$TRASH_DIRECTORY/hr.git" pkg.conf &&
 	/usr/bin/bbgitops -c pkg.conf check-config &&
 	setup_server_repo hr &&
+	test -x "$(dirname "$deliver")/bbgitops-hook" &&
+	test_grep "^helper=\${BBGITOPS_EXEC_PATH:-$(dirname "$deliver")}/bbgitops-hook\$" \
+		/usr/share/bbgitops/hooks/post-receive &&
 	cp /usr/share/bbgitops/hooks/post-receive hr.git/hooks/post-receive &&
 	(
 		cd hr &&
 		add_file bytebase/0001_create_t.sql "CREATE TABLE t (id int);" &&
 		git commit -q -m "create t" &&
+		unset BBGITOPS_EXEC_PATH &&
 		PATH=/usr/bin:/bin BBGITOPS_CONFIG=$TRASH_DIRECTORY/pkg.conf git push origin HEAD:main >../push.out 2>&1
 	) &&
 	bbgitops_lines push.out >lines &&
