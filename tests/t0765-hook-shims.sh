@@ -9,56 +9,7 @@ pre-receive rejects what bbgitops pre-receive rejects'
 SHIMS=$BBGITOPS_TOP_BUILDDIR/hooks
 SRC_SHIMS=$BBGITOPS_TOP_SRCDIR/hooks
 
-test_at_exit 'test ! -f "$TRASH/daemon.pid" || kill -KILL $(cat "$TRASH/daemon.pid") 2>/dev/null'
-
-# served: how many pushes the daemon handed to a worker (its -v log).
-served () {
-	grep -c "handed to a worker" daemon.err || true
-}
-
-start_daemon () {
-	: >daemon.err &&
-	{ "$BBGITOPS" -v -c "$CONF" poll --daemon 2>daemon.err & echo $! >daemon.pid; } &&
-	for i in $(test_seq 100)
-	do
-		grep -q "serving hooks on" daemon.err && return 0
-		sleep 0.05
-	done
-	echo >&2 "the daemon does not serve hooks" && cat >&2 daemon.err && return 1
-}
-
-stop_daemon () {
-	kill -TERM $(cat daemon.pid) &&
-	{ wait $(cat daemon.pid) 2>/dev/null || :; } &&
-	rm -f daemon.pid &&
-	for i in $(test_seq 100)
-	do
-		test ! -e "$STATE_DIR/hook.sock" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# push_migration N: commits bytebase/000N_t.sql on main and pushes it (output in push-N.out).
-push_migration () {
-	(
-		cd hr &&
-		{ git checkout -q main 2>/dev/null || :; } &&
-		add_file bytebase/000$1_t.sql &&
-		commit_all "Add $1" &&
-		push_to ../push-$1.out origin main
-	)
-}
-
-# full_runs: how many times the full bbgitops ran (the wrapper's record).
-full_runs () {
-	if test -f full-runs
-	then
-		wc -l <full-runs
-	else
-		echo 0
-	fi
-}
+. "$TEST_SRCDIR/lib-hook-daemon.sh"
 
 test_expect_success 'the built post-receive shim names bbgitops-hook where this build installs it' '
 	test -x "$SHIMS/post-receive" &&
