@@ -41,13 +41,20 @@ test_expect_success 'the installed post-receive shim runs the installed bbgitops
 	test -x "$BBGITOPS_INSTALLED_HOOKDIR/post-receive" &&
 	test_grep "^helper=.*:-$BBGITOPS_INSTALLED_LIBEXECDIR}/bbgitops-hook$" "$BBGITOPS_INSTALLED_HOOKDIR/post-receive" &&
 	cp "$BBGITOPS_INSTALLED_HOOKDIR/post-receive" "$TRASH/hr.git/hooks/post-receive" &&
+	cat >"$TRASH/installed-bbgitops" <<-EOF &&
+	#!/bin/sh
+	echo "\${BBGITOPS_HOOK_OFFERED:-not after bbgitops-hook}" >>"$TRASH/how"
+	exec "$BBGITOPS" "\$@"
+	EOF
+	chmod +x "$TRASH/installed-bbgitops" &&
 	before=$(issue_count) &&
 	(
-		BBGITOPS_BIN=$BBGITOPS BBGITOPS_CONFIG=$CONF &&
+		BBGITOPS_BIN=$TRASH/installed-bbgitops BBGITOPS_CONFIG=$CONF &&
 		export BBGITOPS_BIN BBGITOPS_CONFIG &&
 		push_migrations 1
 	) &&
-	test "$(issue_count)" = $((before + 1))
+	test "$(issue_count)" = $((before + 1)) &&
+	test "$(cat "$TRASH/how")" = 1
 '
 
 stop_fake

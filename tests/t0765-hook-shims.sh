@@ -17,6 +17,8 @@ test_expect_success 'the built post-receive shim names bbgitops-hook where this 
 	! grep "@pkglibexecdir@" "$SHIMS/post-receive"
 '
 
+# The wrapper records every full run in full-runs, and in full-runs-how whether bbgitops-hook ran first (it sets
+# BBGITOPS_HOOK_OFFERED when it becomes bbgitops after a hand-off nobody took).
 test_expect_success 'setup: the shims as the hooks, BBGITOPS_BIN a wrapper that records every full run' '
 	setup_server_repo hr &&
 	write_repo_config hr "branch = \"*\";" &&
@@ -25,6 +27,7 @@ test_expect_success 'setup: the shims as the hooks, BBGITOPS_BIN a wrapper that 
 	cat >full-bbgitops <<-EOF &&
 	#!/bin/sh
 	echo "\$*" >>"$TRASH/full-runs"
+	echo "\$* \${BBGITOPS_HOOK_OFFERED:+after bbgitops-hook}" >>"$TRASH/full-runs-how"
 	exec "$BBGITOPS" "\$@"
 	EOF
 	chmod +x full-bbgitops &&
@@ -41,12 +44,13 @@ test_expect_success 'a branch creation: the shims run bbgitops (pre-receive, the
 	test_cmp expect full-runs
 '
 
-test_expect_success 'no daemon: the shim runs bbgitops with the same lines' '
-	rm -f full-runs &&
+test_expect_success 'no daemon: bbgitops-hook runs bbgitops with the same lines' '
+	rm -f full-runs full-runs-how &&
 	push_migration 2 &&
 	test_grep "main: 1 migration queued as 1 rollout issue" push-2.out &&
 	test "$(issue_count)" = 2 &&
-	test "$(grep -c "post-receive" full-runs)" = 1
+	test "$(grep -c "post-receive" full-runs)" = 1 &&
+	test_grep "^-c $CONF post-receive after bbgitops-hook$" full-runs-how
 '
 
 test_expect_success 'with poll --daemon running, a push it serves never starts the full bbgitops' '
@@ -60,7 +64,7 @@ test_expect_success 'with poll --daemon running, a push it serves never starts t
 '
 
 test_expect_success 'without bbgitops-hook the shim runs bbgitops, which still hands the push to the daemon' '
-	rm -f full-runs &&
+	rm -f full-runs full-runs-how &&
 	mkdir -p no-helper &&
 	(
 		BBGITOPS_EXEC_PATH=$TRASH/no-helper &&
@@ -68,6 +72,7 @@ test_expect_success 'without bbgitops-hook the shim runs bbgitops, which still h
 		push_migration 4
 	) &&
 	test "$(grep -c "post-receive" full-runs)" = 1 &&
+	test_grep "^-c $CONF post-receive $" full-runs-how &&
 	test "$(served)" = 2 &&
 	test "$(bbgitops_lines push-4.out)" = "remote: bbgitops: main: 1 migration queued as 1 rollout issue" &&
 	test "$(issue_count)" = 4
@@ -75,7 +80,7 @@ test_expect_success 'without bbgitops-hook the shim runs bbgitops, which still h
 
 test_expect_success 'with BBGITOPS_BIN unset, bbgitops is found on PATH (and run by bbgitops-hook when needed)' '
 	stop_daemon &&
-	rm -f full-runs &&
+	rm -f full-runs full-runs-how &&
 	mkdir -p bin &&
 	cp full-bbgitops bin/bbgitops &&
 	(
@@ -84,6 +89,7 @@ test_expect_success 'with BBGITOPS_BIN unset, bbgitops is found on PATH (and run
 		push_migration 5
 	) &&
 	test "$(grep -c "post-receive" full-runs)" = 1 &&
+	test_grep "^-c $CONF post-receive after bbgitops-hook$" full-runs-how &&
 	test "$(issue_count)" = 5
 '
 
