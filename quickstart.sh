@@ -100,12 +100,16 @@ lsan_works() {
 	return $rc
 }
 
-# keep_results FROM TO: copies the test results (*.trs) under FROM into TO, for the summary.
+# keep_results FROM TO: copies the test results (*.trs) under FROM into TO, for the summary, with the log of each
+# test that did not pass (summarize-tests names its failing points).
 keep_results() {
 	mkdir -p "$2"
 	(cd "$1" && find . -name '*.trs' -type f) | while read -r f; do
 		mkdir -p "$2/$(dirname "$f")"
 		cp "$1/$f" "$2/$f"
+		if grep -q -E '^:test-result: (FAIL|XPASS|ERROR)' "$1/$f" && [ -f "$1/${f%.trs}.log" ]; then
+			cp "$1/${f%.trs}.log" "$2/${f%.trs}.log"
+		fi
 	done
 }
 

@@ -139,8 +139,8 @@ state_metrics_repo(struct state *st, const char *repository, struct state_metric
 		"SELECT status, count(*) FROM issues WHERE repository = ?1 GROUP BY status",
 		"SELECT 'oldest', min(created_at) FROM issues WHERE repository = ?1 AND status = 'pending'",
 		"SELECT name, value FROM metrics WHERE repository = ?1",
-		"SELECT c.status, count(*) FROM comments c JOIN issues i ON i.id = c.issue_id WHERE i.repository = ?1 "
-		"GROUP BY c.status",
+		("SELECT c.status, count(*) FROM comments c JOIN issues i ON i.id = c.issue_id WHERE i.repository = ?1 "
+		 "GROUP BY c.status"),
 	};
 	struct state_metrics_repo m;
 	struct state_stmt *s = NULL;
