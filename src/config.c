@@ -685,13 +685,14 @@ check_duplicate_names(struct parser *p, struct config *cfg, const config_setting
 
 static const char *const top_keys[] = { "state_dir", "state", "bytebase", "hook", "poll", "repositories",
 	"max_migration_size", NULL };
-static const char *const hook_keys[] = { "deliver", NULL };
+static const char *const hook_keys[] = { "deliver", "handoff", NULL };
 static const char *const poll_keys[] = { "interval", "jitter", "timeout", "metrics_file", NULL };
 
 static void
 parse_root(struct parser *p, config_t *lc, struct config *cfg)
 {
 	static const char *const delivers[] = { "background", "inline", "none", NULL };
+	static const char *const handoffs[] = { "wait", "detach", NULL };
 	const config_setting_t *root = config_root_setting(lc), *s, *repos;
 	const config_setting_t **settings;
 	int i, n;
@@ -719,6 +720,11 @@ parse_root(struct parser *p, config_t *lc, struct config *cfg)
 	} else if (s != NULL) {
 		check_known_keys(p, s, "hook", hook_keys);
 		cfg->hook_deliver = (enum hook_deliver)get_enum(p, s, "deliver", delivers, HOOK_DELIVER_BACKGROUND);
+		cfg->hook_handoff = (enum hook_handoff)get_enum(p, s, "handoff", handoffs, HOOK_HANDOFF_WAIT);
+		/* inline promises the delivery before the push returns; a detached hand-off returns before the work. */
+		if (cfg->hook_deliver == HOOK_DELIVER_INLINE && cfg->hook_handoff == HOOK_HANDOFF_DETACH)
+			parser_error(p, config_setting_get_member(s, "handoff"),
+				"hook.handoff = \"detach\" returns before the work: it cannot go with deliver = \"inline\"");
 	}
 
 	cfg->poll_interval = 120;

@@ -16,6 +16,8 @@
 enum group_by { GROUP_BY_COMMIT, GROUP_BY_FILE };
 enum start_mode { START_TIP, START_ALL };
 enum hook_deliver { HOOK_DELIVER_BACKGROUND, HOOK_DELIVER_INLINE, HOOK_DELIVER_NONE };
+/* A push handed to `poll --daemon`: the hook waits for it to be queued, or returns once the daemon has taken it. */
+enum hook_handoff { HOOK_HANDOFF_WAIT, HOOK_HANDOFF_DETACH };
 /* auto: read the server's version; 2 / 3: the 2.17 / 3.14+ flow; RELEASE: the flow of api_release ("3.8"). */
 enum bytebase_api { BYTEBASE_API_AUTO, BYTEBASE_API_2, BYTEBASE_API_3, BYTEBASE_API_RELEASE };
 enum provider { PROVIDER_NONE, PROVIDER_GITHUB, PROVIDER_GITLAB, PROVIDER_BITBUCKET, PROVIDER_AZURE,
@@ -77,6 +79,7 @@ struct config {
 	struct state_config *state;         /* NULL: SQLite in state_dir */
 	struct bytebase_config *bytebase;   /* NULL: issues stay in the local store */
 	enum hook_deliver hook_deliver;
+	enum hook_handoff hook_handoff;
 	long poll_interval;
 	long poll_jitter;
 	long poll_timeout;

@@ -42,12 +42,12 @@ plural(size_t n, const char *one, const char *many)
 }
 
 static void
-report_result(const struct hook_item *w, bool several_entries, const struct catchup_result *res)
+report_result(const struct hook_item *w, bool name_entry, const struct catchup_result *res)
 {
 	char label[512];
 
-	/* The branch alone, unless several entries watch this same branch: then entry@branch. */
-	if (several_entries)
+	/* The branch alone, unless several entries watch this same branch (or no pusher reads it): entry@branch. */
+	if (name_entry)
 		snprintf(label, sizeof(label), "%s@%s", w->repo->name, w->branch);
 	else
 		snprintf(label, sizeof(label), "%s", w->branch);
@@ -129,11 +129,12 @@ shared_ref(const struct hook_item *items, size_t n_items, size_t i)
 
 /*
  * The work itself. GIT (borrowed) and ST (taken: closed here) are what a hook server's worker opened ahead; NULL:
- * opened here.
+ * opened here. DETACHED: the lines go to a daemon's log, each naming its entry (entry@branch).
  */
 static void
 run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, git_repository *git,
-	struct state *st, struct hook_item *items, size_t n_items, const struct ref_update *updates, size_t n_updates)
+	struct state *st, struct hook_item *items, size_t n_items, const struct ref_update *updates, size_t n_updates,
+	bool detached)
 {
 	struct walk_pushed_ref *pushed = hook_pushed_refs(updates, n_updates);
 	struct item_req {
@@ -190,7 +191,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 			state_event(st, "error", items[i].repo->name, "post-receive: %s", err.msg);
 			continue;
 		}
-		report_result(&items[i], shared_ref(items, n_items, i), &res);
+		report_result(&items[i], detached || shared_ref(items, n_items, i), &res);
 		queued += res.issues;
 	}
 	if (queued > 0 && cfg->bytebase != NULL) {
@@ -217,14 +218,14 @@ hook_post_receive(const struct cli *cli, const struct config *cfg, const char *g
 		return -1;
 	/* A running `poll --daemon` has libgit2 started already: it does the same work for us when it answers. */
 	if (work.n_items > 0 && !(may_hand_off && hook_offer(cfg, git_dir, updates, n_updates, &work) == 0))
-		run_items(cli, cfg, git_dir, NULL, NULL, work.items, work.n_items, updates, n_updates);
+		run_items(cli, cfg, git_dir, NULL, NULL, work.items, work.n_items, updates, n_updates, false);
 	hook_work_free(&work);
 	return 0;
 }
 
 int
 hook_post_receive_prepared(const struct cli *cli, const struct config *cfg, const char *git_dir,
-	git_repository *git, struct state *st, const struct ref_update *updates, size_t n_updates)
+	git_repository *git, struct state *st, const struct ref_update *updates, size_t n_updates, bool detached)
 {
 	struct hook_work work;
 
@@ -233,7 +234,7 @@ hook_post_receive_prepared(const struct cli *cli, const struct config *cfg, cons
 		return -1;
 	}
 	if (work.n_items > 0)
-		run_items(cli, cfg, git_dir, git, st, work.items, work.n_items, updates, n_updates);
+		run_items(cli, cfg, git_dir, git, st, work.items, work.n_items, updates, n_updates, detached);
 	else
 		state_close(st);
 	hook_work_free(&work);

@@ -1,7 +1,8 @@
 /*
  * hook_handoff.c — the hook's side of the hand-off to a running `poll --daemon` (protocol in hook_handoff.h):
  * connect without blocking, send the push, wait briefly for "ok", then for the worker's whole answer, and relay
- * it to the pusher. Every failure is silent and means "do it yourself"; only --verbose says why.
+ * it to the pusher (with hook.handoff = "detach", return at "ok"). Every failure is silent and means "do it
+ * yourself"; only --verbose says why.
  */
 #include "hook_handoff.h"
 
@@ -166,6 +167,11 @@ hook_hand_off(const struct config *cfg, const char *git_dir, const struct ref_up
 	nl = memchr(answer.buf, '\n', answer.len);
 	if (nl - answer.buf != 2 || memcmp(answer.buf, "ok", 2) != 0) {
 		log_debug("hand-off: %.*s", (int)(nl - answer.buf), answer.buf);
+		goto out;
+	}
+	/* Detached: the worker has the push; what it queues or reports goes to the daemon's log and to status. */
+	if (cfg->hook_handoff == HOOK_HANDOFF_DETACH) {
+		rv = 0;
 		goto out;
 	}
 	/* The greeting's line is dropped; the rest is the worker's output, then its last line. */

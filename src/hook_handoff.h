@@ -9,6 +9,12 @@
  * The protocol, one text line each: the hook sends "bbgitops-hook 1", "config PATH", "git_dir PATH", one
  * "OLD NEW REF" per ref update and "."; the server answers "ok" (then the worker's output and the line
  * HOOK_HANDOFF_DONE) or "declined REASON".
+ *
+ * With hook.handoff = "detach" (both sides read it from the one configuration the server checked) the hook
+ * returns at "ok" and the worker closes the socket: the push does not wait for the work, and what the worker
+ * would have told the pusher goes to the daemon's log instead. Nothing is lost if the worker then dies: the
+ * branch's cursor moves only in the transaction that queues the issues, and the daemon's next cycle catches the
+ * branch up from it.
  */
 #ifndef BBGITOPS_HOOK_HANDOFF_H
 #define BBGITOPS_HOOK_HANDOFF_H
@@ -28,7 +34,7 @@ char *hook_handoff_socket_path(const char *state_dir);
 
 /*
  * Offers the push to the daemon serving <state_dir>/hook.sock. Returns 0 when the daemon did the work (its
- * output is on our stderr), -1 when the caller must do it.
+ * output is on our stderr) or, detached, took it; -1 when the caller must do it.
  */
 int hook_hand_off(const struct config *cfg, const char *git_dir, const struct ref_update *updates, size_t n);
 

@@ -144,6 +144,7 @@ run_worker(const struct cli *cli, const struct config *cfg, const struct config_
 	struct sbuf text = SBUF_INIT;
 	struct request rq = { 0 };
 	git_repository *git = NULL;
+	bool detached;
 	char *line;
 
 	/*
@@ -169,16 +170,26 @@ run_worker(const struct cli *cli, const struct config *cfg, const struct config_
 	/* A hook that gave up waiting (a stopped daemon) has done the work itself and closed the socket. */
 	if (!say(conn, "ok\n"))
 		_exit(0);
-	log_debug("hook of %s: %zu ref update%s, handed to a worker", rq.git_dir, rq.n, rq.n == 1 ? "" : "s");
+	detached = cfg->hook_handoff == HOOK_HANDOFF_DETACH;
+	log_debug("hook of %s: %zu ref update%s, handed to a worker (pid %ld)%s", rq.git_dir, rq.n,
+		rq.n == 1 ? "" : "s", (long)getpid(), detached ? ", detached: the push has returned" : "");
 	fflush(stderr);
-	if (dup2(conn, STDERR_FILENO) < 0)
-		_exit(1);
 	/* The state opened ahead may be gone since (a database replaced, a server restarted): then a new one. */
 	if (st != NULL && !state_still_usable(st)) {
 		state_close(st);
 		st = NULL;
 	}
-	if (hook_post_receive_prepared(cli, cfg, rq.git_dir, git, st, rq.updates, rq.n) == 0) {
+	if (detached) {
+		/* The hook has returned: what the work reports goes to the daemon's log, naming the repository. */
+		shutdown(conn, SHUT_RDWR);
+		close(conn);
+		(void)hook_post_receive_prepared(cli, cfg, rq.git_dir, git, st, rq.updates, rq.n, true);
+		fflush(stderr);
+		_exit(0);
+	}
+	if (dup2(conn, STDERR_FILENO) < 0)
+		_exit(1);
+	if (hook_post_receive_prepared(cli, cfg, rq.git_dir, git, st, rq.updates, rq.n, false) == 0) {
 		fflush(stderr);
 		say(conn, HOOK_HANDOFF_DONE "\n");
 	}

@@ -27,52 +27,6 @@ unwrap_hook () {
 	fi
 }
 
-# hold_state_lock: a process holding the state database's write lock (BEGIN IMMEDIATE; under PostgreSQL, the
-# state's tables locked in a transaction) until $TRASH/lock.stop exists; returns once the lock is held. Its pid is
-# in $TRASH/lock.pid.
-hold_state_lock () {
-	rm -f "$TRASH/lock.held" "$TRASH/lock.stop" || return 1
-	if test "$BBGITOPS_TEST_STATE" = pg
-	then
-		{
-			echo "BEGIN; LOCK TABLE cursors, issues, migrations IN ACCESS EXCLUSIVE MODE;"
-			echo "\\! touch $TRASH/lock.held"
-			_i=0
-			while ! test -e "$TRASH/lock.stop" && test $_i -lt 6000   # never outlive a failed test for long
-			do
-				sleep 0.02
-				_i=$((_i + 1))
-			done
-			echo "ROLLBACK;"
-		} | pg_psql &
-		echo $! >"$TRASH/lock.pid" &&
-		wait_for_file "$TRASH/lock.held"
-		return
-	fi
-	"$PYTHON" -c '
-import os, sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
-c.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-deadline = time.time() + 120   # never outlive a failed test for long
-while not os.path.exists(sys.argv[3]) and time.time() < deadline:
-    time.sleep(0.02)
-c.execute("ROLLBACK")
-' "$STATE_DIR/state.db" "$TRASH/lock.held" "$TRASH/lock.stop" &
-	echo $! >"$TRASH/lock.pid" &&
-	wait_for_file "$TRASH/lock.held"
-}
-
-# release_state_lock: ends the process (harmless when it has already ended).
-release_state_lock () {
-	touch "$TRASH/lock.stop" &&
-	if test -f "$TRASH/lock.pid"
-	then
-		wait "$(cat "$TRASH/lock.pid")"
-		rm -f "$TRASH/lock.pid"
-	fi
-}
-
 # push_in_background BRANCH OUT: git push origin BRANCH from hr/, in the background (its pid in $TRASH/push.pid).
 push_in_background () {
 	(
@@ -82,16 +36,6 @@ push_in_background () {
 	echo $! >"$TRASH/push.pid"
 }
 
-# wait_for_file FILE: up to 20 s.
-wait_for_file () {
-	_n=0
-	while ! test -e "$1"
-	do
-		_n=$((_n + 1))
-		test $_n -le 400 || { echo >&2 "timed out waiting for $1"; return 1; }
-		sleep 0.05
-	done
-}
 
 # wait_for_glob PATTERN: up to 20 s for a file matching PATTERN (a shell glob).
 wait_for_glob () {

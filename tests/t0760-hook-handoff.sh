@@ -217,4 +217,66 @@ else
 	'
 fi
 
+# hook.handoff = "detach": the hook returns once the daemon has taken the push; the work runs after it.
+test_expect_success 'hook.handoff = "detach" with deliver = "inline" is refused at its line' '
+	cp "$CONF" inline.conf &&
+	printf "hook = {\n  deliver = \"inline\";\n  handoff = \"detach\";\n};\n" >>inline.conf &&
+	line=$(grep -n "handoff = \"detach\"" inline.conf | cut -d: -f1) &&
+	test_expect_code 2 "$BBGITOPS" -c inline.conf check-config >check.out 2>&1 &&
+	test_grep "inline.conf:$line: hook.handoff = \"detach\" returns before the work" check.out
+'
+
+test_expect_success 'detached: the push returns with no line, the daemon queues it once and logs what it queued' '
+	printf "hook = { handoff = \"detach\"; };\n" >>"$CONF" &&
+	"$BBGITOPS" -c "$CONF" check-config &&
+	start_daemon &&
+	runs_before=$(cat full-runs | wc -l) &&
+	before=$(issue_count) &&
+	push_migration 13 &&
+	test -z "$(bbgitops_lines push-13.out)" &&
+	for i in $(test_seq 200)
+	do
+		test "$(issue_count)" = $((before + 1)) && break
+		sleep 0.05
+	done &&
+	test "$(issue_count)" = $((before + 1)) &&
+	test "$(served)" = 1 &&
+	test_grep "detached: the push has returned" daemon.err &&
+	test_grep "hr@main: 1 migration queued as 1 rollout issue" daemon.err &&
+	test "$(wc -l <full-runs)" = "$runs_before" &&
+	issues_json >issues.json &&
+	json_query "d[-1][\"files\"][0][\"path\"]" issues.json >actual &&
+	echo bytebase/00013_t.sql >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'detached: the push returns while the state is locked; its worker killed there loses nothing' '
+	before=$(issue_count) &&
+	hold_state_lock &&
+	test_when_finished "release_state_lock" &&
+	push_migration 14 &&
+	test -z "$(bbgitops_lines push-14.out)" &&
+	for i in $(test_seq 100)
+	do
+		test "$(served)" = 2 && break
+		sleep 0.05
+	done &&
+	worker=$(sed -n "s/.*handed to a worker (pid \([0-9]*\)).*/\1/p" daemon.err | tail -n 1) &&
+	test -n "$worker" &&
+	kill -0 "$worker" &&
+	kill -KILL "$worker" &&
+	release_state_lock &&
+	sleep 0.2 &&
+	test "$(issue_count)" = "$before" &&
+	bbgitops poll >poll-14.out 2>&1 &&
+	test "$(issue_count)" = $((before + 1)) &&
+	bbgitops poll >poll-14b.out 2>&1 &&
+	test "$(issue_count)" = $((before + 1)) &&
+	issues_json >issues.json &&
+	json_query "d[-1][\"files\"][0][\"path\"]" issues.json >actual &&
+	echo bytebase/00014_t.sql >expect &&
+	test_cmp expect actual &&
+	stop_daemon
+'
+
 test_done
