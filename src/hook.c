@@ -128,13 +128,14 @@ shared_ref(const struct hook_item *items, size_t n_items, size_t i)
 }
 
 /*
- * The work itself. GIT (borrowed) and ST (taken: closed here) are what a hook server's worker opened ahead; NULL:
- * opened here. DETACHED: the lines go to a daemon's log, each naming its entry (entry@branch).
+ * The work itself. GIT (borrowed) and ST (taken) are what a hook server's worker opened ahead; NULL: opened here.
+ * The state is closed here, unless KEEP is given: then the open state (or NULL) is handed back in *KEEP, for the
+ * caller to close once it has answered. DETACHED: the lines go to a daemon's log, each naming its entry.
  */
 static void
 run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, git_repository *git,
-	struct state *st, struct hook_item *items, size_t n_items, const struct ref_update *updates, size_t n_updates,
-	bool detached)
+	struct state *st, struct state **keep, struct hook_item *items, size_t n_items,
+	const struct ref_update *updates, size_t n_updates, bool detached)
 {
 	struct walk_pushed_ref *pushed = hook_pushed_refs(updates, n_updates);
 	struct item_req {
@@ -201,7 +202,10 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 	}
 out:
 	git_repository_free(own_git);
-	state_close(st);
+	if (keep != NULL)
+		*keep = st;
+	else
+		state_close(st);
 	free(reqs);
 	free(ok);
 	strlist_clear(&failed);
@@ -218,25 +222,21 @@ hook_post_receive(const struct cli *cli, const struct config *cfg, const char *g
 		return -1;
 	/* A running `poll --daemon` has libgit2 started already: it does the same work for us when it answers. */
 	if (work.n_items > 0 && !(may_hand_off && hook_offer(cfg, git_dir, updates, n_updates, &work) == 0))
-		run_items(cli, cfg, git_dir, NULL, NULL, work.items, work.n_items, updates, n_updates, false);
+		run_items(cli, cfg, git_dir, NULL, NULL, NULL, work.items, work.n_items, updates, n_updates, false);
 	hook_work_free(&work);
 	return 0;
 }
 
 int
 hook_post_receive_prepared(const struct cli *cli, const struct config *cfg, const char *git_dir,
-	git_repository *git, struct state *st, const struct ref_update *updates, size_t n_updates, bool detached)
+	git_repository *git, struct state **st, const struct ref_update *updates, size_t n_updates, bool detached)
 {
 	struct hook_work work;
 
-	if (hook_select(cfg, git_dir, updates, n_updates, &work) != 0) {
-		state_close(st);
+	if (hook_select(cfg, git_dir, updates, n_updates, &work) != 0)
 		return -1;
-	}
 	if (work.n_items > 0)
-		run_items(cli, cfg, git_dir, git, st, work.items, work.n_items, updates, n_updates, detached);
-	else
-		state_close(st);
+		run_items(cli, cfg, git_dir, git, *st, st, work.items, work.n_items, updates, n_updates, detached);
 	hook_work_free(&work);
 	return 0;
 }

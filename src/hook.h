@@ -30,10 +30,11 @@ int hook_post_receive(const struct cli *cli, const struct config *cfg, const cha
 
 /*
  * The same work, for a hook server's worker (hook_server.c), with the repository (GIT, borrowed) and the state
- * (ST, taken and closed; NULL: opened here) it opened before the push arrived. Never hands off. DETACHED: no
- * pusher reads the output (it goes to the daemon's log), so every line names the repository entry.
+ * (*ST; NULL: opened here) it opened before the push arrived. Never hands off. The state is left open in *ST (or
+ * NULL, when it could not be opened or was closed for a delivery's fork), for the worker to close once it has
+ * answered. DETACHED: no pusher reads the output (it goes to the daemon's log), so every line names its entry.
  */
 int hook_post_receive_prepared(const struct cli *cli, const struct config *cfg, const char *git_dir,
-	git_repository *git, struct state *st, const struct ref_update *updates, size_t n_updates, bool detached);
+	git_repository *git, struct state **st, const struct ref_update *updates, size_t n_updates, bool detached);
 
 #endif

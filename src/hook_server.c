@@ -5,8 +5,9 @@
  * next hook, tells the server (which forks the next one), checks the request and runs hook_post_receive's own
  * code with the socket as its stderr. It serves only hooks with the configuration file the server loaded (same
  * path, unchanged since) and repositories its user can open: for anything else it declines and the hook does its
- * work itself. The server itself never opens the state (no SQLite handle may cross a fork); with
- * SERVER_MAX_WORKERS pushes in progress it waits no worker and declines the next hooks itself.
+ * work itself. While it waits, the worker also takes the page faults the push would take (prefault.h). The server
+ * itself never opens the state (no SQLite handle may cross a fork); with SERVER_MAX_WORKERS pushes in progress it
+ * waits no worker and declines the next hooks itself.
  */
 #include "hook_server.h"
 
@@ -28,6 +29,7 @@
 #include "hook.h"
 #include "hook_handoff.h"
 #include "log.h"
+#include "prefault.h"
 #include "repo.h"
 #include "state.h"
 #include "util.h"
@@ -36,6 +38,8 @@
 #define SERVER_MAX_WORKERS 32
 /* How long a connected hook may take to send its request. */
 #define SERVER_REQUEST_SECONDS 5.0
+/* Heap a waiting worker faults in ahead (prefault.h): a push's trees, pages of SQLite and libgit2's buffers. */
+#define WORKER_HEAP_RESERVE (4 * 1024 * 1024)
 
 static volatile sig_atomic_t server_stop;
 
@@ -183,20 +187,34 @@ run_worker(const struct cli *cli, const struct config *cfg, const struct config_
 		/* The hook has returned: what the work reports goes to the daemon's log, naming the repository. */
 		shutdown(conn, SHUT_RDWR);
 		close(conn);
-		(void)hook_post_receive_prepared(cli, cfg, rq.git_dir, git, st, rq.updates, rq.n, true);
+		(void)hook_post_receive_prepared(cli, cfg, rq.git_dir, git, &st, rq.updates, rq.n, true);
+		state_close(st);
 		fflush(stderr);
 		_exit(0);
 	}
 	if (dup2(conn, STDERR_FILENO) < 0)
 		_exit(1);
-	if (hook_post_receive_prepared(cli, cfg, rq.git_dir, git, st, rq.updates, rq.n, false) == 0) {
+	if (hook_post_receive_prepared(cli, cfg, rq.git_dir, git, &st, rq.updates, rq.n, false) == 0) {
 		fflush(stderr);
 		say(conn, HOOK_HANDOFF_DONE "\n");
 	}
 	fflush(stderr);
-	/* The hook reads until the end: it comes now, not once this process has finished tearing itself down. */
+	/*
+	 * The hook reads until the end: it comes now, not once this process has closed the state (the work is
+	 * committed) and finished tearing itself down.
+	 */
 	shutdown(conn, SHUT_RDWR);
+	state_close(st);
 	_exit(0);
+}
+
+/* Is a hook waiting to be accepted on LISTEN_FD? */
+static bool
+hook_pending(int listen_fd)
+{
+	struct pollfd p = { .fd = listen_fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
 }
 
 /*
@@ -222,6 +240,9 @@ wait_for_hook(const struct cli *cli, const struct config *cfg, const struct conf
 		state_defer_sync(st);
 	else
 		log_debug("hook worker: %s", err.msg);
+	/* The page faults of the coming work, taken now while no push waits (unless one already does). */
+	if (!hook_pending(listen_fd))
+		prefault_process(WORKER_HEAP_RESERVE);
 	while (conn < 0) {
 		struct pollfd p = { .fd = listen_fd, .events = POLLIN };
 
