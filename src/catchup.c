@@ -234,12 +234,15 @@ out:
 	return ret;
 }
 
-/* Plans every commit of LIST whose base subtree differs from its first parent's, oldest first. */
+/*
+ * Plans every commit of LIST whose base subtree differs from its first parent's, oldest first. READ_AHEAD: trees
+ * read before (the caller's, kept), or NULL.
+ */
 static int
 plan_commits(struct state *st, git_repository *repo, const struct repo_config *cfg, const char *branch,
-	const struct walk_list *list, struct plan *plan, struct error *err)
+	const struct walk_list *list, struct repo_tree_cache *read_ahead, struct plan *plan, struct error *err)
 {
-	struct repo_tree_cache trees = REPO_TREE_CACHE_INIT;
+	struct repo_tree_cache own = REPO_TREE_CACHE_INIT, *trees = read_ahead != NULL ? read_ahead : &own;
 	git_odb *odb = NULL;
 	size_t i;
 	int ret = 0;
@@ -260,13 +263,13 @@ plan_commits(struct state *st, git_repository *repo, const struct repo_config *c
 		}
 		if (!fc->has_base || (parent_has && git_oid_equal(&fc->base, parent_base)))
 			continue;
-		if (plan_commit(st, repo, odb, &trees, cfg, branch, fc, parent_has ? parent_base : NULL, plan,
+		if (plan_commit(st, repo, odb, trees, cfg, branch, fc, parent_has ? parent_base : NULL, plan,
 		    err) != 0) {
 			ret = -1;
 			break;
 		}
 	}
-	repo_tree_cache_clear(&trees);
+	repo_tree_cache_clear(&own);
 	git_odb_free(odb);
 	return ret;
 }
@@ -462,7 +465,7 @@ catch_up_locked(struct state *st, git_repository *repo, const struct catchup_req
 			goto out;
 		}
 	}
-	if (plan_commits(st, repo, cfg, req->branch, &list, &plan, err) != 0)
+	if (plan_commits(st, repo, cfg, req->branch, &list, req->trees, &plan, err) != 0)
 		goto out;
 	ids = xcalloc(plan.len ? plan.len : 1, sizeof(*ids));
 	if (write_plan(st, cfg, req->branch, req->status, &plan, ids, res, err) != 0)
@@ -571,7 +574,7 @@ catchup_replay(struct state *st, git_repository *repo, const struct replay_reque
 	/* One read transaction for the ledger's many lookups (one lock, one snapshot, not one per file). */
 	if (st != NULL && state_begin_read(st, err) != 0)
 		goto out;
-	if (plan_commits(st, repo, cfg, req->branch, &list, &plan, err) != 0) {
+	if (plan_commits(st, repo, cfg, req->branch, &list, NULL, &plan, err) != 0) {
 		if (st != NULL)
 			state_rollback(st);
 		goto out;

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "repo.h"
 #include "state.h"
 #include "walk.h"
 
@@ -30,6 +31,7 @@ struct catchup_request {
 	enum catchup_origin origin;
 	const char *status;          /* status of new issues: "local" (no Bytebase) or "pending" */
 	long max_size;               /* max_migration_size: a larger file makes its issue "failed"; 0: no limit */
+	struct repo_tree_cache *trees;   /* base trees read ahead (a hook server's worker), used and kept; NULL: none */
 };
 
 struct catchup_result {

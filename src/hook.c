@@ -128,15 +128,15 @@ shared_ref(const struct hook_item *items, size_t n_items, size_t i)
 }
 
 /*
- * The work itself. GIT (borrowed) and ST (taken) are what a hook server's worker opened ahead; NULL: opened here.
- * The state is closed here, unless KEEP is given: then the open state (or NULL) is handed back in *KEEP, for the
- * caller to close once it has answered. DETACHED: the lines go to a daemon's log, each naming its entry.
+ * The work itself. PREP: what a hook server's worker prepared (hook_post_receive_prepared; its state is handed
+ * back open), or NULL: everything opened, and closed, here.
  */
 static void
-run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, git_repository *git,
-	struct state *st, struct state **keep, struct hook_item *items, size_t n_items,
-	const struct ref_update *updates, size_t n_updates, bool detached)
+run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, struct hook_prepared *prep,
+	struct hook_item *items, size_t n_items, const struct ref_update *updates, size_t n_updates)
 {
+	git_repository *git = prep != NULL ? prep->git : NULL;
+	struct state *st = prep != NULL ? prep->st : NULL;
 	struct walk_pushed_ref *pushed = hook_pushed_refs(updates, n_updates);
 	struct item_req {
 		struct catchup_request req;
@@ -167,6 +167,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 			continue;
 		}
 		ok[i] = true;
+		reqs[i].req.trees = prep != NULL ? prep->trees : NULL;
 		if (catchup_begin(git, &reqs[i].req, &err) != 0)
 			log_warnx("%s: cannot record where the new branch begins: %s", items[i].branch, err.msg);
 	}
@@ -192,7 +193,7 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 			state_event(st, "error", items[i].repo->name, "post-receive: %s", err.msg);
 			continue;
 		}
-		report_result(&items[i], detached || shared_ref(items, n_items, i), &res);
+		report_result(&items[i], (prep != NULL && prep->detached) || shared_ref(items, n_items, i), &res);
 		queued += res.issues;
 	}
 	if (queued > 0 && cfg->bytebase != NULL) {
@@ -202,8 +203,8 @@ run_items(const struct cli *cli, const struct config *cfg, const char *git_dir, 
 	}
 out:
 	git_repository_free(own_git);
-	if (keep != NULL)
-		*keep = st;
+	if (prep != NULL)
+		prep->st = st;
 	else
 		state_close(st);
 	free(reqs);
@@ -222,21 +223,21 @@ hook_post_receive(const struct cli *cli, const struct config *cfg, const char *g
 		return -1;
 	/* A running `poll --daemon` has libgit2 started already: it does the same work for us when it answers. */
 	if (work.n_items > 0 && !(may_hand_off && hook_offer(cfg, git_dir, updates, n_updates, &work) == 0))
-		run_items(cli, cfg, git_dir, NULL, NULL, NULL, work.items, work.n_items, updates, n_updates, false);
+		run_items(cli, cfg, git_dir, NULL, work.items, work.n_items, updates, n_updates);
 	hook_work_free(&work);
 	return 0;
 }
 
 int
 hook_post_receive_prepared(const struct cli *cli, const struct config *cfg, const char *git_dir,
-	git_repository *git, struct state **st, const struct ref_update *updates, size_t n_updates, bool detached)
+	struct hook_prepared *prep, const struct ref_update *updates, size_t n_updates)
 {
 	struct hook_work work;
 
 	if (hook_select(cfg, git_dir, updates, n_updates, &work) != 0)
 		return -1;
 	if (work.n_items > 0)
-		run_items(cli, cfg, git_dir, git, *st, st, work.items, work.n_items, updates, n_updates, detached);
+		run_items(cli, cfg, git_dir, prep, work.items, work.n_items, updates, n_updates);
 	hook_work_free(&work);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "hook_front.h"
+#include "repo.h"
 #include "state.h"
 
 /* Every ref of the push with its value before it, for the engine (new array, caller frees; refs borrowed). */
@@ -28,13 +29,20 @@ struct walk_pushed_ref *hook_pushed_refs(const struct ref_update *updates, size_
 int hook_post_receive(const struct cli *cli, const struct config *cfg, const char *git_dir,
 	const struct ref_update *updates, size_t n_updates, bool may_hand_off);
 
+/* What a hook server's worker (hook_server.c) had ready before the push arrived. */
+struct hook_prepared {
+	git_repository *git;              /* the push's repository, open (borrowed) */
+	struct state *st;                 /* the state, open, or NULL (opened by the work); see below */
+	struct repo_tree_cache *trees;    /* base trees read ahead (hook_warm.h), or NULL */
+	bool detached;                    /* no pusher reads the output (the daemon's log does): name every entry */
+};
+
 /*
- * The same work, for a hook server's worker (hook_server.c), with the repository (GIT, borrowed) and the state
- * (*ST; NULL: opened here) it opened before the push arrived. Never hands off. The state is left open in *ST (or
- * NULL, when it could not be opened or was closed for a delivery's fork), for the worker to close once it has
- * answered. DETACHED: no pusher reads the output (it goes to the daemon's log), so every line names its entry.
+ * The same work, for a hook server's worker, with what it prepared. Never hands off. The state is left open in
+ * PREP->st (NULL when it could not be opened or was closed for a delivery's fork), for the worker to close once it
+ * has answered.
  */
 int hook_post_receive_prepared(const struct cli *cli, const struct config *cfg, const char *git_dir,
-	git_repository *git, struct state **st, const struct ref_update *updates, size_t n_updates, bool detached);
+	struct hook_prepared *prep, const struct ref_update *updates, size_t n_updates);
 
 #endif

@@ -5,9 +5,10 @@
  * next hook, tells the server (which forks the next one), checks the request and runs hook_post_receive's own
  * code with the socket as its stderr. It serves only hooks with the configuration file the server loaded (same
  * path, unchanged since) and repositories its user can open: for anything else it declines and the hook does its
- * work itself. While it waits, the worker also takes the page faults the push would take (prefault.h). The server
- * itself never opens the state (no SQLite handle may cross a fork); with SERVER_MAX_WORKERS pushes in progress it
- * waits no worker and declines the next hooks itself.
+ * work itself. While it waits, the worker reads ahead what the next push is likeliest to need (hook_warm.h) and
+ * takes the page faults the push would take (prefault.h). The server itself never opens the state (no SQLite
+ * handle may cross a fork); with SERVER_MAX_WORKERS pushes in progress it waits no worker and declines the next
+ * hooks itself.
  */
 #include "hook_server.h"
 
@@ -28,6 +29,7 @@
 
 #include "hook.h"
 #include "hook_handoff.h"
+#include "hook_warm.h"
 #include "log.h"
 #include "prefault.h"
 #include "repo.h"
@@ -142,11 +144,12 @@ say(int fd, const char *line)
 /* The worker: the hook's own code, its stderr the hook's socket. Never returns. */
 static void __attribute__((noreturn))
 run_worker(const struct cli *cli, const struct config *cfg, const struct config_identity *id, int conn,
-	struct state *st)
+	struct state *st, struct hook_warm *warm)
 {
 	struct error err = ERROR_INIT;
 	struct sbuf text = SBUF_INIT;
 	struct request rq = { 0 };
+	struct hook_prepared prep;
 	git_repository *git = NULL;
 	bool detached;
 	char *line;
@@ -165,7 +168,10 @@ run_worker(const struct cli *cli, const struct config *cfg, const struct config_
 		_exit(0);
 	}
 	/* The daemon's user may not be the hook's: if it cannot read the repository, the hook must do the work. */
-	if (repo_open(rq.git_dir, &git, &err) != 0) {
+	git = hook_warm_take_repo(warm, rq.git_dir);
+	if (git != NULL)
+		log_debug("hook of %s: the repository was opened ahead", rq.git_dir);
+	else if (repo_open(rq.git_dir, &git, &err) != 0) {
 		line = xasprintf("declined the daemon cannot open the repository: %s", err.msg);
 		line[strcspn(line, "\n")] = '\0';    /* one line */
 		(void)(say(conn, line) && say(conn, "\n"));
@@ -183,18 +189,19 @@ run_worker(const struct cli *cli, const struct config *cfg, const struct config_
 		state_close(st);
 		st = NULL;
 	}
+	prep = (struct hook_prepared){ .git = git, .st = st, .trees = &warm->trees, .detached = detached };
 	if (detached) {
 		/* The hook has returned: what the work reports goes to the daemon's log, naming the repository. */
 		shutdown(conn, SHUT_RDWR);
 		close(conn);
-		(void)hook_post_receive_prepared(cli, cfg, rq.git_dir, git, &st, rq.updates, rq.n, true);
-		state_close(st);
+		(void)hook_post_receive_prepared(cli, cfg, rq.git_dir, &prep, rq.updates, rq.n);
+		state_close(prep.st);
 		fflush(stderr);
 		_exit(0);
 	}
 	if (dup2(conn, STDERR_FILENO) < 0)
 		_exit(1);
-	if (hook_post_receive_prepared(cli, cfg, rq.git_dir, git, &st, rq.updates, rq.n, false) == 0) {
+	if (hook_post_receive_prepared(cli, cfg, rq.git_dir, &prep, rq.updates, rq.n) == 0) {
 		fflush(stderr);
 		say(conn, HOOK_HANDOFF_DONE "\n");
 	}
@@ -204,7 +211,7 @@ run_worker(const struct cli *cli, const struct config *cfg, const struct config_
 	 * committed) and finished tearing itself down.
 	 */
 	shutdown(conn, SHUT_RDWR);
-	state_close(st);
+	state_close(prep.st);
 	_exit(0);
 }
 
@@ -225,6 +232,7 @@ static void __attribute__((noreturn))
 wait_for_hook(const struct cli *cli, const struct config *cfg, const struct config_identity *id, int listen_fd,
 	int taken_fd, pid_t server)
 {
+	struct hook_warm warm = HOOK_WARM_INIT;
 	struct error err = ERROR_INIT;
 	struct state *st = NULL;
 	int conn = -1;
@@ -240,9 +248,14 @@ wait_for_hook(const struct cli *cli, const struct config *cfg, const struct conf
 		state_defer_sync(st);
 	else
 		log_debug("hook worker: %s", err.msg);
-	/* The page faults of the coming work, taken now while no push waits (unless one already does). */
-	if (!hook_pending(listen_fd))
+	/*
+	 * While no push waits (unless one already does): the likeliest repositories and base trees read ahead, then
+	 * the page faults of the coming work taken.
+	 */
+	if (!hook_pending(listen_fd)) {
+		hook_warm_prepare(&warm, cfg, st);
 		prefault_process(WORKER_HEAP_RESERVE);
+	}
 	while (conn < 0) {
 		struct pollfd p = { .fd = listen_fd, .events = POLLIN };
 
@@ -254,7 +267,7 @@ wait_for_hook(const struct cli *cli, const struct config *cfg, const struct conf
 	if (write(taken_fd, "w", 1) != 1)
 		log_debug("hook worker: cannot tell the server: %s", strerror(errno));
 	close(taken_fd);
-	run_worker(cli, cfg, id, conn, st);
+	run_worker(cli, cfg, id, conn, st, &warm);
 }
 
 /* Forks the waiting worker: its pid, or -1 (logged). */

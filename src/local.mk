@@ -68,6 +68,7 @@ bbgitops_SOURCES = \
 	%D%/launch.c %D%/launch.h %D%/deliver.h \
 	%D%/hook.c %D%/hook.h \
 	%D%/hook_server.c %D%/hook_server.h \
+	%D%/hook_warm.c %D%/hook_warm.h \
 	%D%/prefault.c %D%/prefault.h \
 	%D%/pre_receive.c \
 	%D%/cmd_issues.c \

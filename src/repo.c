@@ -364,6 +364,14 @@ cached_tree(git_odb *odb, struct repo_tree_cache *cache, const git_oid *id, cons
 	return 0;
 }
 
+int
+repo_tree_cache_load(git_odb *odb, struct repo_tree_cache *cache, const git_oid *id, struct error *err)
+{
+	git_odb_object *obj;
+
+	return cached_tree(odb, cache, id, NULL, &obj, err);
+}
+
 /*
  * The length of the longest run of whole entries both raw trees start with (the same bytes from offset 0: the same
  * entries). Stepping over an entry needs only its name's NUL: the mode and name hold none.

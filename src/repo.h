@@ -66,6 +66,8 @@ struct repo_tree_cache {
 };
 #define REPO_TREE_CACHE_INIT { .next = 0 }
 void repo_tree_cache_clear(struct repo_tree_cache *cache);
+/* Reads tree ID into CACHE ahead of a walk that will compare it (the older of the two cached trees makes room). */
+int repo_tree_cache_load(git_odb *odb, struct repo_tree_cache *cache, const git_oid *id, struct error *err);
 
 /*
  * The regular files of tree NOW that are new or changed against tree BEFORE (NULL: everything is new), walking

@@ -125,6 +125,7 @@ POLL_TESTS += %D%/t0740-poll-and-hook.sh
 POLL_TESTS += %D%/t0750-poll-daemon.sh
 POLL_TESTS += %D%/t0760-hook-handoff.sh
 POLL_TESTS += %D%/t0765-hook-shims.sh
+POLL_TESTS += %D%/t0768-hook-read-ahead.sh
 EXTRA_DIST += %D%/lib-remote.sh %D%/lib-hook-daemon.sh %D%/git-http-server.py %D%/backfill-oracle.py
 TESTS += $(POLL_TESTS)
 EXTRA_DIST += $(POLL_TESTS)
