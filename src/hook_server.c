@@ -40,6 +40,11 @@
 #define SERVER_MAX_WORKERS 32
 /* How long a connected hook may take to send its request. */
 #define SERVER_REQUEST_SECONDS 5.0
+/*
+ * How long after the last push's worker ends the next waiting worker is forked (at once if a hook waits): the
+ * pushing git's own end runs meanwhile, not next to the new worker's read-ahead and prefaulting (~12 ms of CPU).
+ */
+#define SERVER_SETTLE_SECONDS 0.1
 /* Heap a waiting worker faults in ahead (prefault.h): a push's trees, pages of SQLite and libgit2's buffers. */
 #define WORKER_HEAP_RESERVE (4 * 1024 * 1024)
 
@@ -374,7 +379,8 @@ server_main(const struct cli *cli, const struct config *cfg, pid_t parent)
 	struct sigaction sa;
 	struct error err = ERROR_INIT;
 	struct stat st;
-	size_t workers = 0;
+	size_t workers = 0, workers_before;
+	double settled = 0;    /* when the next waiting worker may be forked (time_monotonic) */
 	pid_t spare = 0;
 	char *path;
 	ino_t ino = 0;
@@ -417,7 +423,10 @@ server_main(const struct cli *cli, const struct config *cfg, pid_t parent)
 		bool full;
 
 		drain_taken(taken[0], &workers, &spare);
+		workers_before = workers;
 		reap(&workers, &spare);
+		if (workers < workers_before && workers == 0)
+			settled = time_monotonic() + SERVER_SETTLE_SECONDS;
 		full = workers >= SERVER_MAX_WORKERS;
 		if (spare == 0) {
 			struct pollfd l = { .fd = fd, .events = POLLIN };
@@ -428,10 +437,10 @@ server_main(const struct cli *cli, const struct config *cfg, pid_t parent)
 				continue;
 			}
 			/*
-			 * The next waiting worker is forked once the pushes at work are done, or at once when another
-			 * hook waits: on a small machine its start would otherwise compete with the push in progress.
+			 * The next waiting worker is forked once the pushes at work are done and have settled, or at once
+			 * when another hook waits: on a small machine its start would otherwise compete with the pushes.
 			 */
-			if (!full && (workers == 0 || hook_waits) &&
+			if (!full && ((workers == 0 && time_monotonic() >= settled) || hook_waits) &&
 			    (spare = start_waiting_worker(cli, cfg, &id, fd, taken)) < 0) {
 				spare = 0;
 				usleep(100000);   /* cannot fork now: not again at once */

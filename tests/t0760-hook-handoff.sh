@@ -67,10 +67,15 @@ test_expect_success 'eight concurrent pushes to eight branches, all served: each
 
 test_expect_success 'a stopped daemon (SIGSTOP) is not waited for: the hook does the work within seconds' '
 	server=$(pgrep -P $(cat daemon.pid)) &&
-	kill -STOP $(cat daemon.pid) $server &&
-	sleep 0.1 &&
-	waiting=$(pgrep -P $server) &&
-	kill -STOP $waiting &&
+	waiting= &&
+	for i in $(test_seq 100)
+	do
+		# the next waiting worker is forked 0.1 s after the last push is done (SERVER_SETTLE_SECONDS)
+		waiting=$(pgrep -P $server) && break
+		sleep 0.05
+	done &&
+	test -n "$waiting" &&
+	kill -STOP $(cat daemon.pid) $server $waiting &&
 	before=$(served) &&
 	start=$(date +%s) &&
 	push_migration 3 &&
