@@ -153,7 +153,7 @@ step_asan() {
 
 # repeat: the tests with kills, races and timing, 5 more times each (a test that fails one run in N is a defect).
 repeat_tests="tests/t0550-deliver-sigkill.sh tests/t0060-concurrency.sh tests/t0750-poll-daemon.sh"
-repeat_tests="$repeat_tests tests/t0960-pg-fleet.sh tests/t0970-pg-down.sh tests/t0710-poll-remote.sh"
+repeat_tests="$repeat_tests tests/t0960-pg-fleet.sh tests/t0970-pg-down.sh tests/t0710-poll-remote.sh tests/t0760-hook-handoff.sh"
 step_repeat() {
 	local i rc=0
 	for i in 1 2 3 4 5; do
