@@ -195,18 +195,11 @@ run_worker(const struct cli *cli, const struct config *cfg, const struct config_
 		st = NULL;
 	}
 	prep = (struct hook_prepared){ .git = git, .st = st, .trees = &warm->trees, .detached = detached };
-	if (detached) {
-		/* The hook has returned: what the work reports goes to the daemon's log, naming the repository. */
-		shutdown(conn, SHUT_RDWR);
-		close(conn);
-		(void)hook_post_receive_prepared(cli, cfg, rq.git_dir, &prep, rq.updates, rq.n);
-		state_close(prep.st);
-		fflush(stderr);
-		_exit(0);
-	}
-	if (dup2(conn, STDERR_FILENO) < 0)
+	if (detached)
+		shutdown(conn, SHUT_RDWR);    /* the hook has returned: what the work reports goes to the daemon's log */
+	else if (dup2(conn, STDERR_FILENO) < 0)
 		_exit(1);
-	if (hook_post_receive_prepared(cli, cfg, rq.git_dir, &prep, rq.updates, rq.n) == 0) {
+	if (hook_post_receive_prepared(cli, cfg, rq.git_dir, &prep, rq.updates, rq.n) == 0 && !detached) {
 		fflush(stderr);
 		say(conn, HOOK_HANDOFF_DONE "\n");
 	}

@@ -19,11 +19,10 @@ struct recent {
 };
 
 static void
-add_recent(const char *repository, const char *branch, const char *commit_hex, void *arg)
+add_recent(const char *repository, const char *commit_hex, void *arg)
 {
 	struct recent *r = arg;
 
-	(void)branch;
 	if (r->n < HOOK_WARM_CURSORS && repository != NULL && commit_hex != NULL) {
 		r->repository[r->n] = xstrdup(repository);
 		r->commit[r->n] = xstrdup(commit_hex);
@@ -31,7 +30,10 @@ add_recent(const char *repository, const char *branch, const char *commit_hex, v
 	}
 }
 
-/* The repository at the real path of ENTRY's path, opened ahead or opened now; NULL when it cannot be. */
+/*
+ * The repository at the real path of ENTRY's path, opened ahead or opened now; NULL when it cannot be. There is
+ * room for it: one repository at most per cursor read.
+ */
 static git_repository *
 warm_repo(struct hook_warm *warm, const struct repo_config *entry)
 {
@@ -46,8 +48,8 @@ warm_repo(struct hook_warm *warm, const struct repo_config *entry)
 	for (i = 0; i < warm->n_repos; i++)
 		if (strcmp(warm->repos[i].git_dir, real) == 0)
 			return warm->repos[i].git;
-	if (warm->n_repos == HOOK_WARM_CURSORS || repo_open(real, &git, &err) != 0) {
-		log_debug("hook worker: not reading ahead in %s: %s", entry->name, err.msg[0] ? err.msg : "enough");
+	if (repo_open(real, &git, &err) != 0) {
+		log_debug("hook worker: not reading ahead in %s: %s", entry->name, err.msg);
 		return NULL;
 	}
 	warm->repos[warm->n_repos].git_dir = xstrdup(real);
@@ -96,6 +98,8 @@ hook_warm_prepare(struct hook_warm *warm, const struct config *cfg, struct state
 		if (git != NULL)
 			warm_tree(warm, git, entry, recent.commit[i]);
 	}
+	if (warm->n_repos > 0)
+		log_debug("hook worker: read ahead in %zu repositor%s", warm->n_repos, warm->n_repos == 1 ? "y" : "ies");
 out:
 	for (i = 0; i < recent.n; i++) {
 		free(recent.repository[i]);
@@ -122,17 +126,4 @@ hook_warm_take_repo(struct hook_warm *warm, const char *git_dir)
 		return git;
 	}
 	return NULL;
-}
-
-void
-hook_warm_clear(struct hook_warm *warm)
-{
-	size_t i;
-
-	for (i = 0; i < warm->n_repos; i++) {
-		git_repository_free(warm->repos[i].git);
-		free(warm->repos[i].git_dir);
-	}
-	warm->n_repos = 0;
-	repo_tree_cache_clear(&warm->trees);
 }

@@ -31,7 +31,10 @@ struct hook_warm {
 };
 #define HOOK_WARM_INIT { .n_repos = 0, .trees = REPO_TREE_CACHE_INIT }
 
-/* Reads ahead for the cursors of ST that moved last (best effort: what fails is left to the push). */
+/*
+ * Reads ahead for the cursors of ST that moved last (best effort: what fails is left to the push). What it holds
+ * lives as long as the worker, which ends with _exit.
+ */
 void hook_warm_prepare(struct hook_warm *warm, const struct config *cfg, struct state *st);
 
 /*
@@ -39,7 +42,5 @@ void hook_warm_prepare(struct hook_warm *warm, const struct config *cfg, struct 
  * takes it; else NULL.
  */
 git_repository *hook_warm_take_repo(struct hook_warm *warm, const char *git_dir);
-
-void hook_warm_clear(struct hook_warm *warm);
 
 #endif

@@ -412,18 +412,17 @@ state_cursor_get(struct state *st, const char *repository, const char *branch, c
 }
 
 int
-state_cursors_recent(struct state *st, int limit,
-	void (*fn)(const char *repository, const char *branch, const char *commit_hex, void *arg), void *arg,
-	struct error *err)
+state_cursors_recent(struct state *st, int limit, void (*fn)(const char *repository, const char *commit_hex,
+	void *arg), void *arg, struct error *err)
 {
 	struct state_stmt *s = NULL;
 	int rc;
 
-	if (state_query(st, &s, err, "reading cursors", "SELECT repository, branch, commit_id FROM cursors "
+	if (state_query(st, &s, err, "reading cursors", "SELECT repository, commit_id FROM cursors "
 	    "ORDER BY updated_at DESC, repository, branch LIMIT ?1", "i", (long long)limit) != 0)
 		return -1;
 	while ((rc = state_step(s, err)) == 1)
-		fn(state_col_text(s, 0), state_col_text(s, 1), state_col_text(s, 2), arg);
+		fn(state_col_text(s, 0), state_col_text(s, 1), arg);
 	state_stmt_free(s);
 	return rc < 0 ? -1 : 0;
 }

@@ -77,10 +77,9 @@ int state_cursor_get(struct state *st, const char *repository, const char *branc
 int state_cursor_set(struct state *st, const char *repository, const char *branch, const char *commit_hex,
 	struct error *err);
 int state_cursor_delete(struct state *st, const char *repository, const char *branch, struct error *err);
-/* The LIMIT cursors moved last, newest first: fn(repository, branch, commit_hex, arg) for each. */
-int state_cursors_recent(struct state *st, int limit,
-	void (*fn)(const char *repository, const char *branch, const char *commit_hex, void *arg), void *arg,
-	struct error *err);
+/* The LIMIT cursors moved last, newest first: fn(repository, commit_hex, arg) for each. */
+int state_cursors_recent(struct state *st, int limit, void (*fn)(const char *repository, const char *commit_hex,
+	void *arg), void *arg, struct error *err);
 
 /* The cursors of REPOSITORY, by branch name. Free with state_cursors_free. */
 struct state_cursor {

@@ -16,6 +16,17 @@ push_to_repo () {
 	)
 }
 
+# wait_read_ahead: until the daemon's waiting worker has read ahead after every push it served (its -v log), so the
+# next push finds one that has, not one forked at once because the push came within SERVER_SETTLE_SECONDS.
+wait_read_ahead () {
+	for i in $(test_seq 200)
+	do
+		test "$(grep -c "read ahead in" daemon.err)" -ge "$(served)" && return 0
+		sleep 0.05
+	done
+	echo >&2 "no worker read ahead after push $(served)" && return 1
+}
+
 # paths_of REPO: the migration paths queued for REPO, oldest first.
 paths_of () {
 	issues_json --repo "$1" >"$TRASH/paths.json" &&
@@ -46,7 +57,9 @@ test_expect_success 'setup: two repositories with the hook, one daemon; their fi
 test_expect_success 'pushes to the two repositories in turn: served from what was read ahead, each queued once' '
 	for n in 2 3 4
 	do
+		wait_read_ahead &&
 		push_to_repo hr $n &&
+		wait_read_ahead &&
 		push_to_repo ops $n || return 1
 	done &&
 	test "$(served)" = 6 &&
@@ -66,6 +79,7 @@ test_expect_success 'a repository replaced at its path after the worker opened i
 	git clone -q --bare ops-old.git ops.git &&
 	install_hook "$TRASH/ops.git" &&
 	before=$(served) &&
+	wait_read_ahead &&
 	push_to_repo ops 5 &&
 	test "$(served)" = $((before + 1)) &&
 	test_grep "ops.git was replaced since it was opened ahead" daemon.err &&
